@@ -1,0 +1,1 @@
+"""loyaltysim: agent-based simulation of discount and loyalty programs."""

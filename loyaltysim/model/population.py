@@ -1,0 +1,125 @@
+"""Customer agents as columns.
+
+Each customer is an index ``i`` into a set of numpy arrays (the engineering guide's
+"columns of agents"): every agent keeps its own state, draws and history, but a day's
+decisions for all customers are computed in one vectorised batch. Departed customers keep
+their row (``active[i]`` is False) so that indices, and with them the per-customer random
+draws that give common random numbers across variants, never shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+# How a customer came to the business (column ``origin``).
+ORIGIN_INITIAL, ORIGIN_PAID, ORIGIN_REFERRAL, ORIGIN_WIN_BACK = 0, 1, 2, 3
+
+# Outcome of a customer's complaints (column ``recovery``), ordered as the recovery ladder.
+RECOVERY_NONE = 0  # never had a bad experience
+RECOVERY_SILENT = 1  # had a bad experience, never complained
+RECOVERY_PENDING = 2  # complained, waiting for the business
+RECOVERY_UNRESOLVED = 3
+RECOVERY_RESOLVED = 4
+RECOVERY_RESOLVED_QUICKLY = 5
+
+# Bytes of state per customer row (all columns below); used by the memory guard in the
+# scenario loader and checked against the dataclass by a unit test.
+BYTES_PER_CUSTOMER = 8 * 22 + 4 * 9 + 2 * 2 + 1 * 8
+
+
+@dataclass
+class Population:
+    """State of every customer who ever dealt with the business, one array per attribute.
+
+    Rates are per day, money in the scenario's currency, levels (satisfaction, attachment,
+    awareness, habit, expectation) on 0..1.
+    """
+
+    # float64 columns (22)
+    visit_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # occasions/day
+    price_sensitivity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    deal_proneness: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    satisfaction: np.ndarray = field(default_factory=lambda: np.zeros(0))  # S
+    expectation: np.ndarray = field(default_factory=lambda: np.zeros(0))  # E
+    reference_price: np.ndarray = field(default_factory=lambda: np.zeros(0))  # R
+    attachment: np.ndarray = field(default_factory=lambda: np.zeros(0))  # A
+    awareness: np.ndarray = field(default_factory=lambda: np.zeros(0))  # W
+    habit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # L
+    glow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # fading follow-up effect
+    indifference_memory: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    poor_service_memory: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unresolved_memory: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    discount_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    points: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_discount: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    spend: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lifetime paid
+    usual_gap: np.ndarray = field(default_factory=lambda: np.zeros(0))  # EWMA days
+    satisfaction_before_failure: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    offer_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # personal offer
+    pre_reward_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    contribution: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lifetime margin
+    # int32 columns (9)
+    joined: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    left: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    last_visit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    visits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    period_visits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    prev_period_visits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    complaint_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    offer_until: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    last_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # int16 columns (2)
+    segment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    failures: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    # bool / int8 columns (8)
+    active: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    known_unhappy: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    ever_exceptional: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    ever_indifference: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    won_on_deal: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    recovery: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    origin: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    tier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+
+    size: int = 0  # rows in use; arrays may be longer (capacity)
+
+    def column_names(self) -> list[str]:
+        return [f.name for f in fields(self) if f.name != "size"]
+
+    @property
+    def capacity(self) -> int:
+        return len(self.active)
+
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more rows, doubling capacity to amortise the copies."""
+        need = self.size + extra
+        if need <= self.capacity:
+            return
+        new_capacity = max(need, 2 * self.capacity, 64)
+        for name in self.column_names():
+            old = getattr(self, name)
+            grown = np.zeros(new_capacity, dtype=old.dtype)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
+
+    def add(self, count: int) -> slice:
+        """Append ``count`` zero-filled rows and return their slice; the caller fills them."""
+        self.reserve(count)
+        rows = slice(self.size, self.size + count)
+        self.size += count
+        self.left[rows] = -1
+        self.last_visit[rows] = -1
+        self.complaint_due[rows] = -1
+        self.offer_until[rows] = -1
+        self.last_contact[rows] = -1
+        return rows
+
+    def view(self, name: str) -> np.ndarray:
+        """The used part of a column."""
+        return getattr(self, name)[: self.size]
+
+    @property
+    def n_active(self) -> int:
+        return int(np.count_nonzero(self.active[: self.size]))

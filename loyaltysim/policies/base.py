@@ -1,0 +1,53 @@
+"""The interface every discount policy implements.
+
+A policy is a frozen, validated configuration object that also carries its behaviour: the
+scenario's ``[discount]`` table *is* the policy. Hooks receive the population columns and
+work on whole index arrays at once; none of them loops over customers in Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from loyaltysim.config import Frozen
+
+if TYPE_CHECKING:
+    from loyaltysim.model.population import Population
+
+
+class DiscountBase(Frozen):
+    """Default behaviour: no discount, no points, no switching cost of its own."""
+
+    kind: str
+
+    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+        """Discount rate (fraction of list price) each shopper in ``idx`` gets today."""
+        return np.zeros(len(idx))
+
+    def prospect_discount(self, day: int) -> float:
+        """The discount a prospect is shown today; deal-prone prospects convert more."""
+        return 0.0
+
+    def after_purchase(
+        self, day: int, pop: Population, idx: np.ndarray, rates: np.ndarray, paid: np.ndarray
+    ) -> None:
+        """Update the programme's state of the buyers ``idx`` (``paid``: money paid each)."""
+
+    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
+        """Housekeeping before the market opens; ``u`` are this day's uniforms for the
+        policy stream (one per customer row). Returns money spent (e.g. offers sent)."""
+        return 0.0
+
+    def switching_cost(self, pop: Population) -> np.ndarray | float:
+        """Financial switching cost the programme creates (points, status), per customer."""
+        return 0.0
+
+    def visit_multiplier(self, pop: Population) -> np.ndarray | float:
+        """Multiplier on each customer's visit rate (the goal gradient of a points card)."""
+        return 1.0
+
+    def liability(self, pop: Population) -> float:
+        """Money owed in unredeemed rewards (points liability) at face value."""
+        return 0.0

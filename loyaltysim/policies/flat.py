@@ -1,0 +1,30 @@
+"""A flat discount on every ticket."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from loyaltysim.policies.base import DiscountBase
+
+if TYPE_CHECKING:
+    from loyaltysim.model.population import Population
+
+
+class FlatDiscount(DiscountBase):
+    """Everyone pays ``(1 - rate)`` of list price on every visit.
+
+    The over-discounting arithmetic (modelling basis, section 3) bites hardest here: with
+    gross margin m the discount needs a volume lift of ``rate / (m - rate)`` to pay for itself.
+    """
+
+    kind: Literal["flat"] = "flat"
+    rate: float = Field(0.10, ge=0.0, le=1.0, description="discount, fraction of list price")
+
+    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+        return np.full(len(idx), self.rate)
+
+    def prospect_discount(self, day: int) -> float:
+        return self.rate

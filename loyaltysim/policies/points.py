@@ -1,0 +1,66 @@
+"""A points card: earn on spend, redeem for a reward."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from loyaltysim.policies.base import DiscountBase
+
+if TYPE_CHECKING:
+    from loyaltysim.model.population import Population
+
+
+class PointsProgram(DiscountBase):
+    """Points per unit of money paid; ``reward_points`` buy ``reward_value`` off a ticket.
+
+    - Goal gradient (Kivetz, Urminsky & Zheng 2006): customers visit faster as the reward
+      nears, ``rate x (1 + goal_gradient x progress^2)``, and slow down after redeeming.
+    - Breakage: points expire after ``expiry_days`` without a visit and are forfeited when
+      a customer leaves; the liability counts only points still redeemable.
+    - The balance is a financial switching cost: leaving forfeits it.
+    """
+
+    kind: Literal["points"] = "points"
+    points_per_currency: float = Field(1.0, gt=0.0, le=1000.0, description="points per unit paid")
+    reward_points: float = Field(100.0, gt=0.0, le=1e7, description="points for one reward")
+    reward_value: float = Field(5.0, gt=0.0, le=1e6, description="money off, per reward")
+    expiry_days: int = Field(365, ge=1, le=3650, description="points expire after this idle")
+    goal_gradient: float = Field(0.25, ge=0.0, le=3.0, description="visit-rate lift near reward")
+    balance_switching_cost: float = Field(
+        0.3, ge=0.0, le=5.0, description="switching cost of a full card (utils)"
+    )
+
+    def _progress(self, pop: Population) -> np.ndarray:
+        return np.minimum(pop.points[: pop.size] / self.reward_points, 1.0)
+
+    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+        redeem = pop.points[idx] >= self.reward_points
+        return np.where(redeem, min(1.0, self.reward_value / price), 0.0)
+
+    def after_purchase(
+        self, day: int, pop: Population, idx: np.ndarray, rates: np.ndarray, paid: np.ndarray
+    ) -> None:
+        redeemed = pop.points[idx] >= self.reward_points
+        pop.points[idx] -= np.where(redeemed, self.reward_points, 0.0)
+        pop.points[idx] += paid * self.points_per_currency
+
+    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
+        n = pop.size
+        idle = (day - pop.last_visit[:n] > self.expiry_days) & (pop.last_visit[:n] >= 0)
+        gone = ~pop.active[:n]
+        pop.points[:n][idle | gone] = 0.0
+        return 0.0
+
+    def switching_cost(self, pop: Population) -> np.ndarray:
+        return self.balance_switching_cost * self._progress(pop)
+
+    def visit_multiplier(self, pop: Population) -> np.ndarray:
+        return 1.0 + self.goal_gradient * self._progress(pop) ** 2
+
+    def liability(self, pop: Population) -> float:
+        n = pop.size
+        held = pop.points[:n][pop.active[:n]]
+        return float(held.sum() / self.reward_points * self.reward_value)

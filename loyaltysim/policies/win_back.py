@@ -1,0 +1,50 @@
+"""Win-back offers to customers who have left."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from loyaltysim.model.population import ORIGIN_WIN_BACK
+from loyaltysim.policies.base import DiscountBase
+
+if TYPE_CHECKING:
+    from loyaltysim.model.population import Population
+
+
+class WinBackOffer(DiscountBase):
+    """``after_days`` after a customer leaves, the business sends one offer of ``rate`` off
+    for ``offer_days``. The customer returns with probability
+    ``accept_probability x (0.5 + deal_proneness)``; a returned customer comes back with
+    halved attachment and, being won on a deal, may leave again when it ends."""
+
+    kind: Literal["win_back"] = "win_back"
+    rate: float = Field(0.20, ge=0.0, le=1.0, description="offer discount, fraction")
+    after_days: int = Field(30, ge=1, le=3650, description="days after leaving the offer goes")
+    offer_days: int = Field(30, ge=1, le=3650, description="how long the offer is valid")
+    accept_probability: float = Field(0.15, ge=0.0, le=1.0, description="base take-up")
+    offer_cost: float = Field(1.0, ge=0.0, le=1e6, description="cost of sending one offer")
+
+    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+        return np.where(pop.offer_until[idx] >= day, pop.offer_rate[idx], 0.0)
+
+    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
+        n = pop.size
+        targets = np.flatnonzero(~pop.active[:n] & (pop.left[:n] == day - self.after_days))
+        if len(targets) == 0:
+            return 0.0
+        take_up = self.accept_probability * (0.5 + pop.deal_proneness[targets])
+        back = targets[u[targets] < take_up]
+        pop.active[back] = True
+        pop.left[back] = -1
+        pop.origin[back] = ORIGIN_WIN_BACK
+        pop.won_on_deal[back] = True
+        pop.attachment[back] *= 0.5
+        pop.offer_rate[back] = self.rate
+        pop.offer_until[back] = day + self.offer_days
+        pop.joined[back] = day
+        for memory in (pop.indifference_memory, pop.poor_service_memory, pop.discount_loss):
+            memory[back] = 0.0
+        return float(len(targets) * self.offer_cost)

@@ -1,0 +1,295 @@
+"""The scenario schema: every key a scenario file may hold, its default, bounds and units.
+
+Money is in the scenario's currency, rates and shares are fractions (0.15 = 15%), levels
+(quality, satisfaction, attachment, awareness) are on 0..1, time is in days unless a key
+says otherwise. Each model is strict (no coercion), closed (unknown keys are errors) and
+frozen. Loading files, locating errors on their lines and applying overrides live in
+:mod:`loyaltysim.scenario.loader`; this module only says what is valid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from loyaltysim.config import Frozen
+from loyaltysim.followups import DEFAULT_CHANNELS, Channel, ChannelOverride, Followup
+from loyaltysim.followups.channels import ChannelName
+from loyaltysim.model.population import BYTES_PER_CUSTOMER
+from loyaltysim.policies import DiscountPolicy, NoDiscountDefault
+
+# A replication holds every customer who ever dealt with the business in memory. This cap
+# keeps one replication's state near 1.2 GB, so a 2-core, 24 GB machine can run a worker
+# per core with room to spare.
+MAX_CUSTOMERS = 5_000_000
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class Meta(Frozen):
+    """``[scenario]``: what is run and for how long."""
+
+    name: str = Field(min_length=1, max_length=200, description="shown in reports")
+    horizon_days: int = Field(730, ge=1, le=36_500, description="simulated days")
+    replications: int = Field(30, ge=1, le=100_000, description="independent runs per variant")
+    seed: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="root seed; none draws one and records it"
+    )
+
+
+class Business(Frozen):
+    """``[business]``: prices, costs, cash and the service customers get."""
+
+    price: float = Field(4.50, gt=0.0, le=1e7, description="list price of an average ticket")
+    unit_cost: float = Field(1.40, ge=0.0, le=1e7, description="variable cost of a ticket")
+    fixed_costs_per_month: float = Field(9000.0, ge=0.0, le=1e10, description="money/month")
+    starting_cash: float = Field(25000.0, ge=0.0, le=1e12, description="cash on day 0")
+    cash_floor: float = Field(
+        0.0, ge=-1e12, le=1e12, description="ruin when cash falls below (negative: overdraft)"
+    )
+    service_quality: float = Field(0.75, ge=0.0, le=1.0, description="mean experienced quality")
+    staff_indifference: float = Field(
+        0.08, ge=0.0, le=1.0, description="share of visits where the customer feels ignored"
+    )
+    poor_service: float = Field(
+        0.03, ge=0.0, le=1.0, description="share of visits with poor service (a failure)"
+    )
+    exceptional_service: float = Field(
+        0.10, ge=0.0, le=1.0, description="share of visits that feel exceptional"
+    )
+    complaint_resolution_rate: float = Field(
+        0.6, ge=0.0, le=1.0, description="share of complaints resolved"
+    )
+    complaint_resolution_days: float = Field(
+        3.0, ge=0.0, le=365.0, description="mean days to resolve a complaint"
+    )
+    prospects_per_month: float = Field(120.0, ge=0.0, le=1e7, description="paid marketing reach")
+    cost_per_prospect: float = Field(3.0, ge=0.0, le=1e6, description="money per prospect")
+    prospect_conversion: float = Field(
+        0.20, ge=0.0, le=1.0, description="share of paid prospects who become customers"
+    )
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> Business:
+        events = self.staff_indifference + self.poor_service + self.exceptional_service
+        if events > 1.0:
+            raise ValueError(
+                "staff_indifference + poor_service + exceptional_service is "
+                f"{events:.3f}; they are shares of the same visits and must sum to at most 1"
+            )
+        return self
+
+    @property
+    def gross_margin(self) -> float:
+        """Gross margin at list price, a fraction of price."""
+        return (self.price - self.unit_cost) / self.price
+
+
+class Segment(Frozen):
+    """``[[customers.segments]]``: a kind of customer; individuals vary around these means."""
+
+    name: str = Field(min_length=1, max_length=100)
+    share: float = Field(1.0, ge=0.0, le=1.0, description="share of customers; all sum to 1")
+    visits_per_month: float = Field(4.0, gt=0.0, le=300.0, description="mean purchase occasions")
+    visit_heterogeneity: float = Field(
+        2.0, gt=0.0, le=1000.0, description="Gamma shape of visit rates (small: more varied)"
+    )
+    price_sensitivity: float = Field(1.0, ge=0.0, le=10.0, description="weight of price")
+    deal_proneness: float = Field(
+        0.2, ge=0.0, le=1.0, description="pull of discounts, and of competitor deals"
+    )
+    satisfaction: float = Field(0.75, ge=0.0, le=1.0, description="initial mean satisfaction")
+    attachment: float = Field(0.5, ge=0.0, le=1.0, description="initial mean attachment")
+    competitor_awareness: float = Field(0.3, ge=0.0, le=1.0, description="initial mean")
+
+
+class Customers(Frozen):
+    """``[customers]``: the starting base and its segments."""
+
+    initial: int = Field(1500, ge=0, le=MAX_CUSTOMERS, description="customers on day 0")
+    segments: tuple[Segment, ...] = Field(
+        (Segment(name="everyone"),), min_length=1, max_length=50, strict=False
+    )
+
+    @field_validator("segments")
+    @classmethod
+    def _shares_and_names(cls, segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+        total = sum(s.share for s in segments)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"segment shares sum to {total:.6g}; they must sum to 1")
+        names = [s.name for s in segments]
+        if len(set(names)) != len(names):
+            raise ValueError("segment names must be unique")
+        return segments
+
+
+class Competitor(Frozen):
+    """``[competitor]``: the rival's price, promotions and marketing."""
+
+    price: float = Field(4.20, gt=0.0, le=1e7, description="competitor's regular price")
+    awareness_growth_per_month: float = Field(
+        0.02, ge=0.0, le=1.0, description="share of the unaware who learn of it each month"
+    )
+    awareness_decay_per_month: float = Field(
+        0.01, ge=0.0, le=1.0, description="share of awareness forgotten each month"
+    )
+    promotion_every_days: int = Field(60, ge=1, le=36_500, description="days between promotions")
+    promotion_discount: float = Field(0.25, ge=0.0, le=1.0, description="promotion depth")
+    promotion_days: int = Field(10, ge=0, le=36_500, description="length of a promotion")
+    promotion_awareness_boost: float = Field(
+        0.05, ge=0.0, le=1.0, description="share of the unaware reached by each promotion"
+    )
+
+    @model_validator(mode="after")
+    def _promotion_fits(self) -> Competitor:
+        if self.promotion_days > self.promotion_every_days:
+            raise ValueError("promotion_days cannot exceed promotion_every_days")
+        return self
+
+
+class Guard(Frozen):
+    """``[guard]``: when a plan counts as unsafe."""
+
+    max_ruin_probability: float = Field(
+        0.05, ge=0.0, le=1.0, description="largest acceptable probability of ruin"
+    )
+
+
+class Behaviour(Frozen):
+    """``[behaviour]``: the model's behavioural coefficients (see docs/model.md).
+
+    Utilities are in logit units; hazards per year; half-lives in days.
+    """
+
+    # Choice (multinomial logit; Guadagni & Little 1983)
+    focal_constant: float = Field(2.0, ge=-20, le=20, description="utility of the business")
+    competitor_constant: float = Field(1.6, ge=-20, le=20, description="utility of competitor")
+    habit_weight: float = Field(1.0, ge=0, le=20, description="utility of habit L")
+    satisfaction_weight: float = Field(2.0, ge=0, le=20, description="utility of (S - 0.5)")
+    attachment_weight: float = Field(1.5, ge=0, le=20, description="utility of attachment A")
+    switching_cost_weight: float = Field(1.0, ge=0, le=20, description="utility of switching cost")
+    price_weight: float = Field(3.0, ge=0, le=50, description="utility per list price saved")
+    gain_weight: float = Field(1.0, ge=0, le=50, description="reference-price gain weight")
+    loss_weight: float = Field(2.0, ge=0, le=50, description="reference-price loss weight")
+    deal_weight: float = Field(1.0, ge=0, le=20, description="utility of any deal x proneness")
+    reference_price_memory: float = Field(
+        0.9, ge=0, le=1, description="alpha in R <- alpha R + (1 - alpha) price paid"
+    )
+    habit_learning: float = Field(0.1, ge=0, le=1, description="habit step per occasion")
+    # Service experience and satisfaction (Oliver 1980; Anderson & Sullivan 1993)
+    quality_noise: float = Field(0.10, ge=0, le=1, description="sd of experienced quality")
+    indifference_drop: float = Field(0.05, ge=0, le=1, description="quality lost to indifference")
+    poor_service_drop: float = Field(0.35, ge=0, le=1, description="quality lost to poor service")
+    exceptional_boost: float = Field(0.20, ge=0, le=1, description="quality added when exceptional")
+    disconfirmation_weight: float = Field(0.3, ge=0, le=5, description="weight of P - E")
+    shortfall_asymmetry: float = Field(
+        2.0, ge=1, le=5, description="shortfalls weigh this many times surpluses"
+    )
+    satisfaction_smoothing: float = Field(0.1, gt=0, le=1, description="S step per visit")
+    expectation_learning: float = Field(0.05, ge=0, le=1, description="lambda in E <- E + l(P-E)")
+    # Attachment
+    attachment_half_life_days: float = Field(365.0, gt=0, le=36_500, description="slow decay")
+    exceptional_attachment: float = Field(0.15, ge=0, le=1, description="A gain, exceptional")
+    indifference_attachment: float = Field(0.10, ge=0, le=1, description="A loss, indifference")
+    poor_service_attachment: float = Field(0.15, ge=0, le=1, description="A loss, poor service")
+    recovery_attachment: float = Field(0.10, ge=0, le=1, description="A gain, quick recovery")
+    unresolved_attachment: float = Field(0.20, ge=0, le=1, description="A loss, unresolved")
+    # Defection (competing risks, per year; Jones & Sasser 1995)
+    other_hazard: float = Field(0.12, ge=0, le=100, description="moves, life events")
+    indifference_hazard: float = Field(0.25, ge=0, le=100, description="per unit of memory")
+    poor_service_hazard: float = Field(0.6, ge=0, le=100, description="per unit of memory")
+    competitor_hazard: float = Field(0.8, ge=0, le=100, description="per unit of pull")
+    unresolved_hazard: float = Field(3.0, ge=0, le=100, description="per unit of memory")
+    discount_ended_hazard: float = Field(4.0, ge=0, le=100, description="per unit of loss")
+    attachment_protection: float = Field(3.0, ge=0, le=20, description="hazard x exp(-k A)")
+    switching_cost_protection: float = Field(1.5, ge=0, le=20, description="x exp(-k SC)")
+    satisfaction_hazard_weight: float = Field(
+        1.0, ge=0, le=20, description="hazard x exp(k (0.6 - S)): weak on purpose"
+    )
+    memory_half_life_days: float = Field(60.0, gt=0, le=36_500, description="of bad events")
+    procedural_switching_cost: float = Field(0.2, ge=0, le=10, description="effort of change")
+    # Complaints and recovery (TARP; de Matos et al. 2007)
+    complaint_probability: float = Field(
+        0.25, ge=0, le=1, description="complaint chance of a bad experience at attachment 0.5"
+    )
+    bad_experience_threshold: float = Field(
+        0.45, ge=0, le=1, description="a visit below this satisfaction is a bad experience"
+    )
+    quick_resolution_days: float = Field(2.0, ge=0, le=365, description="quick if within")
+    recovery_bonus: float = Field(0.05, ge=0, le=1, description="S above pre-failure, 1st quick")
+    # Word of mouth (East et al. 2007; Anderson 1998)
+    delighted_threshold: float = Field(0.8, ge=0, le=1, description="S at which customers refer")
+    dissatisfied_threshold: float = Field(0.45, ge=0, le=1, description="S below: they warn")
+    positive_mentions_per_month: float = Field(0.3, ge=0, le=100, description="per delighted")
+    negative_mentions_per_month: float = Field(0.9, ge=0, le=100, description="per unhappy")
+    referral_conversion: float = Field(0.05, ge=0, le=1, description="per positive mention")
+    negative_awareness_effect: float = Field(
+        0.05, ge=0, le=1, description="awareness gained by a customer who hears a warning"
+    )
+    negative_conversion_effect: float = Field(
+        0.5, ge=0, le=100, description="prospect conversion x exp(-k x warnings per customer)"
+    )
+    # Acquisition and deals (Lewis 2006)
+    deal_attraction: float = Field(
+        3.0, ge=0, le=100, description="conversion x (1 + k x discount x deal proneness)"
+    )
+    discount_loss_weight: float = Field(
+        1.0, ge=0, le=100, description="discount_loss added per unit of discount withdrawn"
+    )
+    trait_concentration: float = Field(
+        20.0, gt=0, le=1e4, description="Beta concentration of individual traits"
+    )
+
+
+class Variant(Frozen):
+    """``[[variants]]``: an alternative run against the base with common random numbers."""
+
+    name: str = Field(min_length=1, max_length=200)
+    set: dict[str, Any] = Field(default_factory=dict, description="dotted key -> value")
+
+
+class Scenario(Frozen):
+    """A complete, validated scenario."""
+
+    scenario: Meta
+    business: Business = Business()
+    customers: Customers = Customers()
+    competitor: Competitor = Competitor()
+    discount: DiscountPolicy = NoDiscountDefault
+    followup: Followup = Followup()
+    channels: dict[ChannelName, ChannelOverride] = Field(default_factory=dict)
+    guard: Guard = Guard()
+    behaviour: Behaviour = Behaviour()
+    # strict=False on tuple fields only lets TOML arrays (lists) in; items stay strict.
+    variants: tuple[Variant, ...] = Field((), max_length=1000, strict=False)
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_variants(cls, variants: tuple[Variant, ...]) -> tuple[Variant, ...]:
+        names = [v.name for v in variants]
+        for name in names:
+            if name == "base":
+                raise ValueError("'base' is the name of the scenario itself; pick another")
+            if names.count(name) > 1:
+                raise ValueError(f"duplicate variant name {name!r}")
+        return variants
+
+    @model_validator(mode="after")
+    def _fits_in_memory(self) -> Scenario:
+        months = self.scenario.horizon_days / DAYS_PER_MONTH
+        most = self.customers.initial + self.business.prospects_per_month * months
+        if most > MAX_CUSTOMERS:
+            raise ValueError(
+                f"population too large: up to {most:,.0f} customers (initial plus every "
+                f"prospect over the horizon); the limit is {MAX_CUSTOMERS:,} customers, "
+                f"about {MAX_CUSTOMERS * BYTES_PER_CUSTOMER / 1e9:.1f} GB of state per "
+                "replication"
+            )
+        return self
+
+    def channel(self) -> Channel:
+        """The follow-up channel in use, with the scenario's overrides applied."""
+        name = self.followup.channel
+        base = DEFAULT_CHANNELS[name]
+        override = self.channels.get(name)
+        return override.apply(base) if override else base
