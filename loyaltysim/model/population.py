@@ -26,7 +26,7 @@ RECOVERY_RESOLVED_QUICKLY = 5
 
 # Bytes of state per customer row (all columns below); used by the memory guard in the
 # scenario loader and checked against the dataclass by a unit test.
-BYTES_PER_CUSTOMER = 8 * 22 + 4 * 9 + 2 * 2 + 1 * 8
+BYTES_PER_CUSTOMER = 4 * 18 + 8 * 3 + 4 * 9 + 2 * 2 + 1 * 8
 
 
 @dataclass
@@ -37,28 +37,33 @@ class Population:
     awareness, habit, expectation) on 0..1.
     """
 
-    # float64 columns (22)
-    visit_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # occasions/day
-    price_sensitivity: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    deal_proneness: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    satisfaction: np.ndarray = field(default_factory=lambda: np.zeros(0))  # S
-    expectation: np.ndarray = field(default_factory=lambda: np.zeros(0))  # E
-    reference_price: np.ndarray = field(default_factory=lambda: np.zeros(0))  # R
-    attachment: np.ndarray = field(default_factory=lambda: np.zeros(0))  # A
-    awareness: np.ndarray = field(default_factory=lambda: np.zeros(0))  # W
-    habit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # L
-    glow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # fading follow-up effect
-    indifference_memory: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    poor_service_memory: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    unresolved_memory: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    discount_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # float32 behavioural state (18): half the memory traffic of float64 in the daily
+    # passes over every customer; 7 significant digits are ample for 0..1 levels.
+    visit_rate: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # occasions/day
+    price_sensitivity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    deal_proneness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    satisfaction: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # S
+    expectation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # E
+    reference_price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # R
+    attachment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # A
+    awareness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # W
+    habit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # L
+    glow: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, np.float32)
+    )  # fading follow-up effect
+    indifference_memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    poor_service_memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    unresolved_memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    discount_loss: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    last_discount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    usual_gap: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # EWMA days
+    satisfaction_before_failure: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    offer_rate: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, np.float32)
+    )  # personal offer
+    # float64 money and points (3): these accumulate, so they keep full precision.
     points: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    last_discount: np.ndarray = field(default_factory=lambda: np.zeros(0))
     spend: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lifetime paid
-    usual_gap: np.ndarray = field(default_factory=lambda: np.zeros(0))  # EWMA days
-    satisfaction_before_failure: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    offer_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))  # personal offer
-    pre_reward_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     contribution: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lifetime margin
     # int32 columns (9)
     joined: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))

@@ -1,0 +1,76 @@
+"""Creating customers: individual traits drawn around their segment's means."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loyaltysim.model.population import Population
+from loyaltysim.scenario.schema import Scenario
+
+DAYS_PER_MONTH = 365.25 / 12
+# Initial customers have been around for a while: their tenure on day 0 is exponential
+# with this mean, so tenure at defection is not biased towards zero.
+MEAN_PRIOR_TENURE_DAYS = 365.0
+
+
+def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
+    """Beta draws with the given means: the usual way to vary a 0..1 trait by person."""
+    m = np.clip(mean, 1e-3, 1 - 1e-3)
+    return rng.beta(m * concentration, (1 - m) * concentration)
+
+
+def add_customers(
+    pop: Population,
+    scenario: Scenario,
+    segment: np.ndarray,
+    day: int,
+    origin: int,
+    rng: np.random.Generator,
+    *,
+    prior_tenure: bool = False,
+) -> slice:
+    """Append one customer per entry of ``segment`` (segment indices) and draw their traits.
+
+    Visit rates are Gamma across customers (the heterogeneity of the NBD/BG-NBD purchase
+    model, Fader, Hardie & Lee 2005): shape ``visit_heterogeneity``, mean
+    ``visits_per_month``. Other 0..1 traits are Beta around the segment mean with
+    concentration ``behaviour.trait_concentration``; price sensitivity is Gamma around its
+    mean.
+    """
+    count = len(segment)
+    rows = pop.add(count)
+    if count == 0:
+        return rows
+    segs = scenario.customers.segments
+    c = scenario.behaviour.trait_concentration
+
+    def per_segment(attr: str) -> np.ndarray:
+        return np.array([getattr(s, attr) for s in segs], dtype=float)[segment]
+
+    shape = per_segment("visit_heterogeneity")
+    mean_rate = per_segment("visits_per_month") / DAYS_PER_MONTH
+    pop.visit_rate[rows] = rng.gamma(shape, mean_rate / shape)
+    pop.price_sensitivity[rows] = per_segment("price_sensitivity") * rng.gamma(c, 1.0 / c, count)
+    pop.deal_proneness[rows] = _beta_around(rng, per_segment("deal_proneness"), c)
+    pop.satisfaction[rows] = _beta_around(rng, per_segment("satisfaction"), c)
+    pop.attachment[rows] = _beta_around(rng, per_segment("attachment"), c)
+    pop.awareness[rows] = _beta_around(rng, per_segment("competitor_awareness"), c)
+    quality = np.full(count, scenario.business.service_quality)
+    pop.expectation[rows] = _beta_around(rng, quality, c)
+    pop.reference_price[rows] = scenario.business.price
+    pop.habit[rows] = 0.5 if prior_tenure else 0.0
+    pop.segment[rows] = segment
+    pop.origin[rows] = origin
+    pop.active[rows] = True
+    pop.usual_gap[rows] = 1.0 / np.maximum(pop.visit_rate[rows], 1e-6)
+    tenure = np.rint(rng.exponential(MEAN_PRIOR_TENURE_DAYS, count)) if prior_tenure else 0
+    pop.joined[rows] = day - tenure
+    return rows
+
+
+def draw_segments(rng: np.random.Generator, weights: np.ndarray, count: int) -> np.ndarray:
+    """Segment index of ``count`` new customers, by (unnormalised) weights."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int16)
+    p = weights / weights.sum()
+    return rng.choice(len(p), size=count, p=p).astype(np.int16)

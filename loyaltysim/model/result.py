@@ -1,0 +1,124 @@
+"""What one simulated replication returns: plain numpy data, no behaviour.
+
+This is the boundary between the model and everything downstream (experiments, analysis,
+files, charts); nothing here refers to the SimPy environment or the population.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Recorded causes of defection, in the order of their integer codes.
+CAUSES: tuple[str, ...] = (
+    "indifference",
+    "poor_service",
+    "competitor_offer",
+    "unresolved_complaint",
+    "discount_ended",
+    "other",
+)
+
+# Daily series, each a float64 array of length horizon_days (day 0 .. horizon_days - 1).
+# Flows (money, counts) are that day's amounts; stocks (customers, cash, means, liability)
+# are end-of-day levels. After a ruin the business is closed: flows are 0, stocks frozen.
+DAILY_SERIES: tuple[str, ...] = (
+    "customers",  # active customers, end of day
+    "purchases",  # tickets sold by the business
+    "discounted_purchases",  # of which sold below list price
+    "competitor_purchases",  # tickets our customers bought from the competitor
+    "list_revenue",  # tickets x list price
+    "revenue",  # money taken, after discounts and rewards
+    "discount_cost",  # list_revenue - revenue
+    "cost_of_goods",
+    "gross_profit",  # revenue - cost_of_goods
+    "followup_cost",
+    "acquisition_cost",  # paid prospects
+    "offer_cost",  # win-back offers sent
+    "fixed_costs",  # charged at each month end
+    "cash",  # end of day
+    "churned",
+    "acquired",  # all new customers (paid + referred + won back)
+    "referred",  # of which came by word of mouth, at no acquisition cost
+    "won_back",
+    "complaints",
+    "positive_mentions",
+    "negative_mentions",
+    "followups_reached",
+    "mean_satisfaction",
+    "mean_attachment",
+    "mean_competitor_awareness",
+    "mean_reference_price",
+    "points_liability",
+)
+
+# The end-of-day levels among DAILY_SERIES (the rest are flows).
+STOCK_SERIES: tuple[str, ...] = (
+    "customers",
+    "cash",
+    "mean_satisfaction",
+    "mean_attachment",
+    "mean_competitor_awareness",
+    "mean_reference_price",
+    "points_liability",
+)
+
+# Columns of the per-defection record.
+DEFECTION_FIELDS: tuple[str, ...] = (
+    "day",
+    "customer",
+    "segment",
+    "cause",  # index into CAUSES
+    "satisfaction",
+    "attachment",
+    "tenure_days",
+)
+
+# Per-customer end state, kept only when asked (stylized facts need cohorts).
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "segment",
+    "origin",
+    "joined",
+    "left",
+    "active",
+    "ever_exceptional",
+    "ever_indifference",
+    "recovery",
+    "won_on_deal",
+    "contribution",
+    "spend",
+    "visits",
+)
+
+
+@dataclass
+class Warning_:
+    """An early warning: the day it fired, which indicator, and why in plain words."""
+
+    day: int
+    indicator: str
+    message: str
+
+
+@dataclass
+class RunResult:
+    """One replication of one variant."""
+
+    variant: str
+    replication: int
+    horizon_days: int
+    daily: dict[str, np.ndarray]  # DAILY_SERIES -> float64[horizon_days]
+    defections: dict[str, np.ndarray]  # DEFECTION_FIELDS -> array[n_defections]
+    ruin_day: int | None = None
+    warnings: list[Warning_] = field(default_factory=list)
+    customers: dict[str, np.ndarray] | None = None  # CUSTOMER_FIELDS, when kept
+    initial_customers: int = 0
+
+    @property
+    def first_warning_day(self) -> int | None:
+        return min((w.day for w in self.warnings), default=None)
+
+    @property
+    def ruined(self) -> bool:
+        return self.ruin_day is not None
