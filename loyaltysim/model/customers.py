@@ -57,6 +57,9 @@ def add_customers(
     pop.awareness[rows] = _beta_around(rng, per_segment("competitor_awareness"), c)
     quality = np.full(count, scenario.business.service_quality)
     pop.expectation[rows] = _beta_around(rng, quality, c)
+    # The service a customer gets differs persistently (the hour they come, the staff
+    # they meet): without it every customer would drift to the same satisfaction.
+    pop.quality_offset[rows] = rng.normal(0.0, scenario.behaviour.quality_heterogeneity, count)
     pop.reference_price[rows] = scenario.business.price
     pop.habit[rows] = 0.5 if prior_tenure else 0.0
     pop.segment[rows] = segment

@@ -10,6 +10,7 @@ draws that give common random numbers across variants, never shift.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,12 @@ RECOVERY_RESOLVED_QUICKLY = 5
 
 # Bytes of state per customer row (all columns below); used by the memory guard in the
 # scenario loader and checked against the dataclass by a unit test.
-BYTES_PER_CUSTOMER = 4 * 18 + 8 * 3 + 4 * 9 + 2 * 2 + 1 * 8
+BYTES_PER_CUSTOMER = 4 * 19 + 8 * 3 + 4 * 8 + 2 * 2 + 1 * 8
+
+
+def _column(dtype: type) -> Any:
+    """An empty column of ``dtype`` (rows are added by :meth:`Population.add`)."""
+    return field(default_factory=lambda: np.zeros(0, dtype))
 
 
 @dataclass
@@ -37,56 +43,52 @@ class Population:
     awareness, habit, expectation) on 0..1.
     """
 
-    # float32 behavioural state (18): half the memory traffic of float64 in the daily
+    # float32 behavioural state (19): half the memory traffic of float64 in the daily
     # passes over every customer; 7 significant digits are ample for 0..1 levels.
-    visit_rate: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # occasions/day
-    price_sensitivity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    deal_proneness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    satisfaction: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # S
-    expectation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # E
-    reference_price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # R
-    attachment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # A
-    awareness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # W
-    habit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # L
-    glow: np.ndarray = field(
-        default_factory=lambda: np.zeros(0, np.float32)
-    )  # fading follow-up effect
-    indifference_memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    poor_service_memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    unresolved_memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    discount_loss: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    last_discount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    usual_gap: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # EWMA days
-    satisfaction_before_failure: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    offer_rate: np.ndarray = field(
-        default_factory=lambda: np.zeros(0, np.float32)
-    )  # personal offer
+    visit_rate: np.ndarray = _column(np.float32)  # occasions/day
+    price_sensitivity: np.ndarray = _column(np.float32)
+    deal_proneness: np.ndarray = _column(np.float32)
+    satisfaction: np.ndarray = _column(np.float32)  # S
+    expectation: np.ndarray = _column(np.float32)  # E
+    reference_price: np.ndarray = _column(np.float32)  # R
+    attachment: np.ndarray = _column(np.float32)  # A
+    awareness: np.ndarray = _column(np.float32)  # W
+    habit: np.ndarray = _column(np.float32)  # L
+    glow: np.ndarray = _column(np.float32)  # fading follow-up effect
+    indifference_memory: np.ndarray = _column(np.float32)
+    poor_service_memory: np.ndarray = _column(np.float32)
+    unresolved_memory: np.ndarray = _column(np.float32)
+    discount_loss: np.ndarray = _column(np.float32)
+    last_discount: np.ndarray = _column(np.float32)
+    usual_gap: np.ndarray = _column(np.float32)  # EWMA days
+    satisfaction_before_failure: np.ndarray = _column(np.float32)
+    offer_rate: np.ndarray = _column(np.float32)  # personal offer
+    quality_offset: np.ndarray = _column(np.float32)  # persistent, per customer
     # float64 money and points (3): these accumulate, so they keep full precision.
-    points: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    spend: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lifetime paid
-    contribution: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lifetime margin
-    # int32 columns (9)
-    joined: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    left: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    last_visit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    visits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    period_visits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    prev_period_visits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    complaint_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    offer_until: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    last_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    points: np.ndarray = _column(np.float64)
+    spend: np.ndarray = _column(np.float64)  # lifetime paid
+    contribution: np.ndarray = _column(np.float64)  # lifetime margin
+    # int32 columns (8)
+    joined: np.ndarray = _column(np.int32)
+    left: np.ndarray = _column(np.int32)
+    last_visit: np.ndarray = _column(np.int32)
+    visits: np.ndarray = _column(np.int32)
+    period_visits: np.ndarray = _column(np.int32)
+    prev_period_visits: np.ndarray = _column(np.int32)
+    offer_until: np.ndarray = _column(np.int32)
+    last_contact: np.ndarray = _column(np.int32)
     # int16 columns (2)
-    segment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
-    failures: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    segment: np.ndarray = _column(np.int16)
+    failures: np.ndarray = _column(np.int16)
     # bool / int8 columns (8)
-    active: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    known_unhappy: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    ever_exceptional: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    ever_indifference: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    won_on_deal: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    recovery: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    origin: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    tier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    active: np.ndarray = _column(np.bool_)
+    known_unhappy: np.ndarray = _column(np.bool_)
+    ever_exceptional: np.ndarray = _column(np.bool_)
+    ever_indifference: np.ndarray = _column(np.bool_)
+    won_on_deal: np.ndarray = _column(np.bool_)
+    recovery: np.ndarray = _column(np.int8)
+    origin: np.ndarray = _column(np.int8)
+    tier: np.ndarray = _column(np.int8)
 
     size: int = 0  # rows in use; arrays may be longer (capacity)
 
@@ -116,7 +118,6 @@ class Population:
         self.size += count
         self.left[rows] = -1
         self.last_visit[rows] = -1
-        self.complaint_due[rows] = -1
         self.offer_until[rows] = -1
         self.last_contact[rows] = -1
         return rows

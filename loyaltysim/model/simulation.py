@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from scipy.special import ndtri
 
 from loyaltysim.followups import select_contacts
 from loyaltysim.model.customers import DAYS_PER_MONTH, add_customers, draw_segments
@@ -121,6 +122,7 @@ class Simulation:
         self.recent_warnings = 0.0  # negative mentions per customer per month, smoothed
         self.referral_prospects = 0  # positive mentions today, prospects for tomorrow's referrals
         self.ruin_day: int | None = None
+        self._switching = np.zeros(0)  # switching cost per customer, set each morning
         self.end = self.env.event()
         self.monitor = Monitor(scenario)
 
@@ -214,14 +216,15 @@ class Simulation:
     # ---------------------------------------------------------------- market day
     def market_day(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        u_policy = self.rng["policy"].random(n, dtype=np.float32)
-        self._spend("offer_cost", self.policy.start_of_day(day, pop, u_policy))
+        self._spend("offer_cost", self.policy.start_of_day(day, pop, self.rng["policy"]))
         self._drift(n)
+        financial, visit_multiplier = self.policy.customer_effects(pop)
+        self._switching = self.beh.procedural_switching_cost + np.broadcast_to(financial, (n,))
+        # Departed customers get rate 0, hence no occasions.
         occasions = poisson_from_uniform(
-            pop.visit_rate[:n] * self.policy.visit_multiplier(pop),
+            pop.visit_rate[:n] * visit_multiplier * pop.active[:n],
             self.rng["arrivals"].random(n, dtype=np.float32),
         )
-        occasions[~pop.active[:n]] = 0
         shoppers = np.flatnonzero(occasions)
         buyers, rates, rivals = self._choose(day, shoppers, n)
         self._purchase(day, buyers, occasions[buyers], rates)
@@ -229,8 +232,9 @@ class Simulation:
         self._service(day, buyers, n)
         self._word_of_mouth(n)
         self._followups(day, buyers, n)
-        self._acquire(day)
         self._defect(day)
+        # Newcomers arrive at the end of the day: they neither shop nor leave on day one.
+        self._acquire(day)
 
     def _spend(self, series: str, amount: float) -> None:
         self.today[series] += amount
@@ -272,10 +276,10 @@ class Simulation:
         )
 
     def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray:
-        """Procedural plus financial (points, status) switching cost (Burnham et al. 2003);
-        the relational part is attachment, which enters the models on its own."""
-        financial = np.broadcast_to(self.policy.switching_cost(self.pop), (self.pop.size,))
-        return self.beh.procedural_switching_cost + financial[idx]
+        """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),
+        as of the start of today; the relational part is attachment, which enters the
+        models on its own."""
+        return self._switching[idx]
 
     def _choose(
         self, day: int, shoppers: np.ndarray, n: int
@@ -362,12 +366,16 @@ class Simulation:
         expectations (Rust & Oliver 2000), attachment moved by events, and complaints."""
         b, biz, pop = self.beh, self.biz, self.pop
         u = self.rng["service"].random(n, dtype=np.float32)[idx]
-        z = self.rng["service"].standard_normal(n, dtype=np.float32)[idx]
+        # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
+        # draw per customer keeps common random numbers, at a fifth of the cost of
+        # drawing a normal for everyone.
+        z = ndtri(np.clip(self.rng["service"].random(n, dtype=np.float32)[idx], 1e-7, 1 - 1e-7))
         indifferent = u < biz.staff_indifference
         poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
         exceptional = u >= 1.0 - biz.exceptional_service
         quality = np.clip(
             biz.service_quality
+            + pop.quality_offset[idx]
             + b.quality_noise * z
             - b.indifference_drop * indifferent
             - b.poor_service_drop * poor
@@ -483,7 +491,10 @@ class Simulation:
             self.memory_decay * self.recent_warnings + (1 - self.memory_decay) * per_month
         )
         if negative:
-            heard = np.flatnonzero(active)[rng.integers(0, n_active, negative)]
+            # Warnings reach people around the business: those who are customers learn
+            # of the competitor; those who left already are past caring.
+            heard = rng.integers(0, n, negative)
+            heard = heard[active[heard]]
             pop.awareness[heard] += b.negative_awareness_effect * (1 - pop.awareness[heard])
         self.referral_prospects = positive
 
@@ -560,7 +571,7 @@ class Simulation:
         if not leaving.any():
             return
         who = np.flatnonzero(leaving)
-        hazards = np.stack(self._cause_hazards(who))
+        hazards = np.stack(np.broadcast_arrays(*self._cause_hazards(who)))
         # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
         position = u[who] / leave_p[who] * hazards.sum(axis=0)
         cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)
@@ -588,8 +599,8 @@ class Simulation:
             + b.satisfaction_hazard_weight * (SATISFIED - pop.satisfaction[idx])
         )
 
-    def _cause_hazards(self, idx: np.ndarray | slice) -> list[np.ndarray]:
-        """Cause-specific hazards per year, one array per entry of CAUSES."""
+    def _cause_hazards(self, idx: np.ndarray | slice) -> list[Any]:
+        """Cause-specific hazards per year, one entry per CAUSES ("other" is a scalar)."""
         b, pop = self.beh, self.pop
         usual_price = self.biz.price * (1 - pop.last_discount[idx])
         advantage = (usual_price - self.competitor_price()) / self.biz.price
@@ -602,7 +613,7 @@ class Simulation:
             b.competitor_hazard * pull,
             b.unresolved_hazard * pop.unresolved_memory[idx],
             b.discount_ended_hazard * pop.discount_loss[idx],
-            np.full(len(pull), b.other_hazard, np.float32),
+            np.float32(b.other_hazard),
         ]
 
     # ------------------------------------------------------------------ records

@@ -35,18 +35,17 @@ class DiscountBase(Frozen):
     ) -> None:
         """Update the programme's state of the buyers ``idx`` (``paid``: money paid each)."""
 
-    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
-        """Housekeeping before the market opens; ``u`` are this day's uniforms for the
-        policy stream (one per customer row). Returns money spent (e.g. offers sent)."""
+    def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
+        """Housekeeping before the market opens. ``rng`` is the policy's own stream (draw
+        one value per customer row, so draws stay aligned across variants). Returns
+        money spent (e.g. offers sent)."""
         return 0.0
 
-    def switching_cost(self, pop: Population) -> np.ndarray | float:
-        """Financial switching cost the programme creates (points, status), per customer."""
-        return 0.0
-
-    def visit_multiplier(self, pop: Population) -> np.ndarray | float:
-        """Multiplier on each customer's visit rate (the goal gradient of a points card)."""
-        return 1.0
+    def customer_effects(self, pop: Population) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Per customer, as of this morning: the financial switching cost the programme
+        creates (points, status; in utility units) and the multiplier on the visit rate
+        (the goal gradient of a points card)."""
+        return 0.0, 1.0
 
     def liability(self, pop: Population) -> float:
         """Money owed in unredeemed rewards (points liability) at face value."""

@@ -47,18 +47,16 @@ class PointsProgram(DiscountBase):
         pop.points[idx] -= np.where(redeemed, self.reward_points, 0.0)
         pop.points[idx] += paid * self.points_per_currency
 
-    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
+    def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size
         idle = (day - pop.last_visit[:n] > self.expiry_days) & (pop.last_visit[:n] >= 0)
         gone = ~pop.active[:n]
         pop.points[:n][idle | gone] = 0.0
         return 0.0
 
-    def switching_cost(self, pop: Population) -> np.ndarray:
-        return self.balance_switching_cost * self._progress(pop)
-
-    def visit_multiplier(self, pop: Population) -> np.ndarray:
-        return 1.0 + self.goal_gradient * self._progress(pop) ** 2
+    def customer_effects(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:
+        progress = self._progress(pop)
+        return self.balance_switching_cost * progress, 1.0 + self.goal_gradient * progress**2
 
     def liability(self, pop: Population) -> float:
         n = pop.size

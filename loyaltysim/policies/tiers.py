@@ -67,7 +67,7 @@ class TiersDiscount(DiscountBase):
         pop.period_visits[idx] += 1
         self._update_tier(pop, idx)
 
-    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
+    def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         if day > 0 and day % self.period_days == 0:
             n = pop.size
             pop.prev_period_visits[:n] = pop.period_visits[:n]
@@ -75,5 +75,5 @@ class TiersDiscount(DiscountBase):
             self._update_tier(pop, slice(0, n))
         return 0.0
 
-    def switching_cost(self, pop: Population) -> np.ndarray:
-        return self.status_switching_cost * pop.tier[: pop.size] / len(self.tiers)
+    def customer_effects(self, pop: Population) -> tuple[np.ndarray, float]:
+        return self.status_switching_cost * pop.tier[: pop.size] / len(self.tiers), 1.0

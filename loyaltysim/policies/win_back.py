@@ -30,8 +30,9 @@ class WinBackOffer(DiscountBase):
     def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
         return np.where(pop.offer_until[idx] >= day, pop.offer_rate[idx], 0.0)
 
-    def start_of_day(self, day: int, pop: Population, u: np.ndarray) -> float:
+    def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size
+        u = rng.random(n, dtype=np.float32)
         targets = np.flatnonzero(~pop.active[:n] & (pop.left[:n] == day - self.after_days))
         if len(targets) == 0:
             return 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from loyaltysim.config import Frozen
 from loyaltysim.followups import DEFAULT_CHANNELS, Channel, ChannelOverride, Followup
@@ -177,7 +177,10 @@ class Behaviour(Frozen):
     )
     habit_learning: float = Field(0.1, ge=0, le=1, description="habit step per occasion")
     # Service experience and satisfaction (Oliver 1980; Anderson & Sullivan 1993)
-    quality_noise: float = Field(0.10, ge=0, le=1, description="sd of experienced quality")
+    quality_noise: float = Field(0.10, ge=0, le=1, description="sd of a visit's quality")
+    quality_heterogeneity: float = Field(
+        0.10, ge=0, le=1, description="sd of a customer's persistent quality offset"
+    )
     indifference_drop: float = Field(0.05, ge=0, le=1, description="quality lost to indifference")
     poor_service_drop: float = Field(0.35, ge=0, le=1, description="quality lost to poor service")
     exceptional_boost: float = Field(0.20, ge=0, le=1, description="quality added when exceptional")
@@ -195,9 +198,9 @@ class Behaviour(Frozen):
     recovery_attachment: float = Field(0.10, ge=0, le=1, description="A gain, quick recovery")
     unresolved_attachment: float = Field(0.20, ge=0, le=1, description="A loss, unresolved")
     # Defection (competing risks, per year; Jones & Sasser 1995)
-    other_hazard: float = Field(0.12, ge=0, le=100, description="moves, life events")
-    indifference_hazard: float = Field(0.25, ge=0, le=100, description="per unit of memory")
-    poor_service_hazard: float = Field(0.6, ge=0, le=100, description="per unit of memory")
+    other_hazard: float = Field(0.35, ge=0, le=100, description="moves, life events")
+    indifference_hazard: float = Field(1.3, ge=0, le=100, description="per unit of memory")
+    poor_service_hazard: float = Field(1.0, ge=0, le=100, description="per unit of memory")
     competitor_hazard: float = Field(0.8, ge=0, le=100, description="per unit of pull")
     unresolved_hazard: float = Field(3.0, ge=0, le=100, description="per unit of memory")
     discount_ended_hazard: float = Field(4.0, ge=0, le=100, description="per unit of loss")
@@ -210,24 +213,24 @@ class Behaviour(Frozen):
     procedural_switching_cost: float = Field(0.2, ge=0, le=10, description="effort of change")
     # Complaints and recovery (TARP; de Matos et al. 2007)
     complaint_probability: float = Field(
-        0.25, ge=0, le=1, description="complaint chance of a bad experience at attachment 0.5"
+        0.10, ge=0, le=1, description="complaint chance of a bad experience at attachment 0.5"
     )
     bad_experience_threshold: float = Field(
-        0.45, ge=0, le=1, description="a visit below this satisfaction is a bad experience"
+        0.40, ge=0, le=1, description="a visit below this satisfaction is a bad experience"
     )
     quick_resolution_days: float = Field(2.0, ge=0, le=365, description="quick if within")
     recovery_bonus: float = Field(0.05, ge=0, le=1, description="S above pre-failure, 1st quick")
     # Word of mouth (East et al. 2007; Anderson 1998)
     delighted_threshold: float = Field(0.8, ge=0, le=1, description="S at which customers refer")
-    dissatisfied_threshold: float = Field(0.45, ge=0, le=1, description="S below: they warn")
+    dissatisfied_threshold: float = Field(0.5, ge=0, le=1, description="S below: they warn")
     positive_mentions_per_month: float = Field(0.3, ge=0, le=100, description="per delighted")
-    negative_mentions_per_month: float = Field(0.9, ge=0, le=100, description="per unhappy")
+    negative_mentions_per_month: float = Field(2.0, ge=0, le=100, description="per unhappy")
     referral_conversion: float = Field(0.05, ge=0, le=1, description="per positive mention")
     negative_awareness_effect: float = Field(
         0.05, ge=0, le=1, description="awareness gained by a customer who hears a warning"
     )
     negative_conversion_effect: float = Field(
-        0.5, ge=0, le=100, description="prospect conversion x exp(-k x warnings per customer)"
+        5.0, ge=0, le=100, description="prospect conversion x exp(-k x warnings per customer)"
     )
     # Acquisition and deals (Lewis 2006)
     deal_attraction: float = Field(
@@ -274,10 +277,18 @@ class Scenario(Frozen):
                 raise ValueError(f"duplicate variant name {name!r}")
         return variants
 
-    @model_validator(mode="after")
-    def _fits_in_memory(self) -> Scenario:
-        months = self.scenario.horizon_days / DAYS_PER_MONTH
-        most = self.customers.initial + self.business.prospects_per_month * months
+    # A field validator on ``customers`` rather than a model validator: the error then
+    # carries the location ``customers`` (a model validator's is empty, so the loader could
+    # not point at a line). ``scenario`` and ``business`` are declared before ``customers``,
+    # so they are in ``info.data`` when they validated.
+    @field_validator("customers")
+    @classmethod
+    def _fits_in_memory(cls, customers: Customers, info: ValidationInfo) -> Customers:
+        meta, business = info.data.get("scenario"), info.data.get("business")
+        if meta is None or business is None:
+            return customers  # their own errors are reported; nothing to check against
+        months = meta.horizon_days / DAYS_PER_MONTH
+        most = customers.initial + business.prospects_per_month * months
         if most > MAX_CUSTOMERS:
             raise ValueError(
                 f"population too large: up to {most:,.0f} customers (initial plus every "
@@ -285,7 +296,7 @@ class Scenario(Frozen):
                 f"about {MAX_CUSTOMERS * BYTES_PER_CUSTOMER / 1e9:.1f} GB of state per "
                 "replication"
             )
-        return self
+        return customers
 
     def channel(self) -> Channel:
         """The follow-up channel in use, with the scenario's overrides applied."""
