@@ -1,0 +1,439 @@
+"""Charts of a run: the only module that imports matplotlib.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot: no global
+figure registry to leak memory in long sessions or across threads, and nothing here can pop
+up a window. :func:`save_figure` writes PNG and SVG atomically; :func:`write_run_charts`
+draws the charts of a ``run`` into ``<run_dir>/charts/``.
+
+Style: the Okabe-Ito palette (distinguishable with every common colour-vision deficiency;
+Okabe & Ito 2008), the base variant in black, 16:9 figures with type readable on a slide,
+axes labelled with units. Bands are percentiles over replications computed with numpy, never
+one line per replication, so drawing cost does not grow with the number of replications.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import matplotlib
+
+# A headless backend for files; leave an interactive session's backend alone.
+if "matplotlib.pyplot" not in sys.modules:
+    matplotlib.use("Agg")
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from loyaltysim.analysis.metrics import SATISFIED_THRESHOLD, daily_profit
+from loyaltysim.analysis.stats import PairedDifference
+from loyaltysim.model.result import CAUSES, RunResult
+from loyaltysim.results_io import atomic_write_bytes
+from loyaltysim.scenario.schema import Scenario
+
+# Okabe & Ito (2008), "Color Universal Design"; black first for the base, yellow last
+# because it is faint on white.
+OKABE_ITO: tuple[str, ...] = (
+    "#000000",  # black
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#0072B2",  # blue
+    "#CC79A7",  # reddish purple
+    "#F0E442",  # yellow
+)
+CAUSE_COLOURS: dict[str, str] = dict(
+    zip(CAUSES, ("#E69F00", "#D55E00", "#0072B2", "#CC79A7", "#009E73", "#999999"), strict=True)
+)
+CAUSE_LABELS: dict[str, str] = {
+    "indifference": "staff indifference",
+    "poor_service": "poor service",
+    "competitor_offer": "competitor's offer",
+    "unresolved_complaint": "unresolved complaint",
+    "discount_ended": "discount ended",
+    "other": "other (moved, life events)",
+}
+
+STYLE: dict[Any, Any] = {  # Any keys: matplotlib types rc keys as a Literal
+    "font.size": 13,
+    "axes.titlesize": 16,
+    "axes.titleweight": "bold",
+    "figure.titlesize": 16,
+    "figure.titleweight": "bold",
+    "axes.labelsize": 13,
+    "legend.fontsize": 11,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 2.0,
+    "svg.hashsalt": "loyaltysim",  # stable SVG ids: same run, same file
+}
+SLIDE = (10.0, 5.625)  # inches, 16:9
+DPI = 150
+BAND = (5.0, 95.0)  # percentiles of the band over replications
+MAX_POINTS = 1000  # days drawn per line; longer horizons are thinned
+
+
+def colour(i: int) -> str:
+    """Colour of the ``i``-th variant (cycles after eight)."""
+    return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+def _money(x: float, _pos: object = None) -> str:
+    return f"{x:,.0f}"
+
+
+_F = TypeVar("_F", bound=Callable[..., Figure])
+
+
+def _styled(draw: _F) -> _F:
+    """Draw under :data:`STYLE`: rcParams are read as each artist is made, so the whole
+    drawing, not just figure creation, must run inside the context."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _figure(size: tuple[float, float] = SLIDE) -> Figure:
+    return Figure(figsize=size, layout="constrained")
+
+
+def _axes(fig: Figure, *args: Any, **kwargs: Any) -> Axes:
+    return fig.add_subplot(*args, **kwargs)
+
+
+def _stack(results: Sequence[RunResult], series: str) -> np.ndarray:
+    """``(replications, days)`` array of one daily series, replications in index order."""
+    ordered = sorted(results, key=lambda r: r.replication)
+    return np.vstack([np.asarray(r.daily[series], dtype=np.float64) for r in ordered])
+
+
+def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Days, median and the 5-95% band over replications (rows), thinned to MAX_POINTS."""
+    days = np.arange(values.shape[1])
+    step = max(1, int(np.ceil(values.shape[1] / MAX_POINTS)))
+    keep = days[::step]
+    if keep[-1] != days[-1]:
+        keep = np.append(keep, days[-1])  # always show the last day
+    lo, mid, hi = np.percentile(values[:, keep], [BAND[0], 50.0, BAND[1]], axis=0)
+    return keep, mid, lo, hi
+
+
+def _band_chart(
+    results_by_variant: Mapping[str, Sequence[RunResult]],
+    values_of: Any,
+    title: str,
+    ylabel: str,
+    money: bool,
+) -> tuple[Figure, Axes]:
+    fig = _figure()
+    ax = _axes(fig)
+    for i, (name, results) in enumerate(results_by_variant.items()):
+        if not results:
+            continue
+        days, mid, lo, hi = _band(values_of(results))
+        c = colour(i)
+        ax.fill_between(days, lo, hi, color=c, alpha=0.18, linewidth=0)
+        ax.plot(days, mid, color=c, label=name)
+    ax.set_title(title, loc="left")
+    ax.set_xlabel("day")
+    ax.set_ylabel(ylabel)
+    if money:
+        ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    ax.text(
+        1.0,
+        1.01,
+        f"lines: median; bands: {BAND[0]:.0f}–{BAND[1]:.0f}% of replications",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=10,
+        color="#555555",
+    )
+    return fig, ax
+
+
+def _legend(ax: Axes, **kwargs: Any) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, **kwargs)
+
+
+@_styled
+def customers_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) -> Figure:
+    """Active customers over time per variant: median line and 5-95% band."""
+    fig, ax = _band_chart(
+        results_by_variant,
+        lambda rs: _stack(rs, "customers"),
+        "Active customers",
+        "customers (end of day)",
+        money=False,
+    )
+    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    _legend(ax)
+    return fig
+
+
+@_styled
+def cash_chart(results_by_variant: Mapping[str, Sequence[RunResult]], scenario: Scenario) -> Figure:
+    """Cash over time per variant with its band, the cash floor, and each ruin as a marker."""
+    fig, ax = _band_chart(
+        results_by_variant,
+        lambda rs: _stack(rs, "cash"),
+        "Cash",
+        "cash, end of day (currency units)",
+        money=True,
+    )
+    floor = scenario.business.cash_floor
+    ax.axhline(floor, color="#D55E00", linestyle="--", linewidth=1.5, label="cash floor (ruin)")
+    for i, (name, results) in enumerate(results_by_variant.items()):
+        ruined = [r for r in results if r.ruin_day is not None]
+        if ruined:
+            days = np.array([r.ruin_day for r in ruined], dtype=np.int64)
+            cash = np.array([r.daily["cash"][d] for r, d in zip(ruined, days, strict=True)])
+            ax.scatter(
+                days,
+                cash,
+                marker="X",
+                s=60,
+                color=colour(i),
+                edgecolor="white",
+                linewidth=0.6,
+                zorder=5,
+                label=f"{name}: ruined ({len(ruined)} of {len(results)})",
+            )
+    _legend(ax)
+    return fig
+
+
+@_styled
+def cumulative_profit_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) -> Figure:
+    """Cumulative profit (gross profit minus all other costs) per variant, with its band."""
+
+    def cumulative(results: Sequence[RunResult]) -> np.ndarray:
+        ordered = sorted(results, key=lambda r: r.replication)
+        return np.vstack([np.cumsum(daily_profit(r.daily)) for r in ordered])
+
+    fig, ax = _band_chart(
+        results_by_variant,
+        cumulative,
+        "Cumulative profit",
+        "profit since day 0 (currency units)",
+        money=True,
+    )
+    ax.axhline(0.0, color="#555555", linewidth=1.0)
+    _legend(ax)
+    return fig
+
+
+def _cause_shares(results: Sequence[RunResult]) -> np.ndarray:
+    counts = np.zeros(len(CAUSES))
+    for r in results:
+        counts += np.bincount(np.asarray(r.defections["cause"], np.int64), minlength=len(CAUSES))
+    total = counts.sum()
+    return counts / total if total else counts
+
+
+@_styled
+def churn_causes_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) -> Figure:
+    """Causes of defection by variant: stacked horizontal bars of shares of all defections."""
+    names = list(results_by_variant)
+    height = min(12.0, max(3.5, 1.6 + 0.7 * len(names)))
+    fig = _figure((SLIDE[0], height))
+    ax = _axes(fig)
+    y = np.arange(len(names))[::-1]  # first variant on top
+    left = np.zeros(len(names))
+    shares = np.array([_cause_shares(results_by_variant[n]) for n in names]).reshape(
+        len(names), len(CAUSES)
+    )
+    for k, cause in enumerate(CAUSES):
+        widths = shares[:, k]
+        bars = ax.barh(
+            y,
+            widths,
+            left=left,
+            color=CAUSE_COLOURS[cause],
+            label=CAUSE_LABELS[cause],
+            edgecolor="white",
+            height=0.6,
+        )
+        labels = [f"{w:.0%}" if w >= 0.06 else "" for w in widths]
+        ax.bar_label(bars, labels=labels, label_type="center", fontsize=10, color="white")
+        left += widths
+    for yi, n in zip(y, names, strict=True):
+        total = sum(len(r.defections["cause"]) for r in results_by_variant[n])
+        if total == 0:
+            ax.text(0.01, yi, "no defections", va="center", fontsize=11, color="#555555")
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of all defections (all replications)")
+    ax.set_title("Why customers left", loc="left")
+    ax.grid(axis="y", visible=False)
+    fig.legend(frameon=False, ncols=3, loc="outside lower center")
+    return fig
+
+
+@_styled
+def defector_satisfaction_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) -> Figure:
+    """Satisfaction at the moment of defection: one histogram per variant.
+
+    The band at or above :data:`SATISFIED_THRESHOLD` is shaded: defectors there left although
+    satisfied (the top two of five satisfaction bands).
+    """
+    names = list(results_by_variant) or ["(no variants)"]
+    rows = len(names)
+    height = min(14.0, max(SLIDE[1], 1.9 * rows + 1.2))
+    fig = _figure((SLIDE[0], height))
+    bins = np.linspace(0.0, 1.0, 21)
+    first: Axes | None = None
+    for i, name in enumerate(names):
+        ax = _axes(fig, rows, 1, i + 1, sharex=first)
+        first = first or ax
+        parts = [
+            np.asarray(r.defections["satisfaction"], np.float64)
+            for r in results_by_variant.get(name, [])
+        ]
+        sat = np.concatenate(parts) if parts else np.empty(0)
+        ax.axvspan(
+            SATISFIED_THRESHOLD,
+            1.0,
+            color="#009E73",
+            alpha=0.12,
+            linewidth=0,
+            label=f"satisfied (≥ {SATISFIED_THRESHOLD})",
+        )
+        if sat.size:
+            weights = np.full(sat.size, 1.0 / sat.size)
+            ax.hist(sat, bins=bins.tolist(), weights=weights, color=colour(i), edgecolor="white")
+            share = float(np.mean(sat >= SATISFIED_THRESHOLD))
+            note = f"{share:.0%} of {sat.size:,} defectors were satisfied"
+        else:
+            note = "no defections"
+        ax.set_title(f"{name}: {note}", loc="left", fontsize=12, fontweight="normal")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylabel("share of defectors")
+        ax.set_xlim(0.0, 1.0)
+        if i < rows - 1:
+            ax.tick_params(labelbottom=False)
+    fig.axes[-1].set_xlabel("satisfaction when leaving (0 = very unhappy, 1 = delighted)")
+    fig.suptitle("Satisfaction when customers left", x=0.01, ha="left")
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles[:1], labels[:1], frameon=False, loc="outside upper right")
+    return fig
+
+
+@_styled
+def difference_chart(
+    differences: Mapping[str, PairedDifference], title: str, unit: str = "currency units"
+) -> Figure:
+    """Paired differences from the base with their intervals (a forest plot).
+
+    Each row shows the mean difference, its paired 95% interval (thick) and, faint, the
+    unpaired interval the same replications would give without common random numbers.
+    """
+    names = list(differences)
+    height = min(12.0, max(3.0, 1.4 + 0.6 * len(names)))
+    fig = _figure((SLIDE[0], height))
+    ax = _axes(fig)
+    y = np.arange(len(names))[::-1]
+    for yi, (i, name) in zip(y, enumerate(names), strict=True):
+        d = differences[name]
+        c = colour(i + 1)
+        if np.all(np.isfinite(d.unpaired_ci)):
+            ax.plot(d.unpaired_ci, [yi, yi], color=c, alpha=0.3, linewidth=8, solid_capstyle="butt")
+        if np.all(np.isfinite(d.ci)):
+            ax.plot(d.ci, [yi, yi], color=c, linewidth=3)
+        ax.plot([d.mean], [yi], "o", color=c, markersize=8)
+    ax.axvline(0.0, color="#555555", linewidth=1.0)
+    ax.set_yticks(y, names)
+    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    ax.set_xlabel(f"difference from base ({unit})")
+    ax.set_title(title, loc="left")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def save_figure(fig: Figure, path_without_suffix: Path | str) -> list[Path]:
+    """Write ``fig`` as PNG (150 dpi) and SVG next to each other, each atomically.
+
+    Returns
+    -------
+    list of Path
+        The PNG and SVG paths.
+    """
+    base = Path(path_without_suffix)
+    written = []
+    for suffix, kwargs in (
+        (".png", {"dpi": DPI}),
+        # No date in the SVG: the same run gives the same bytes.
+        (".svg", {"metadata": {"Date": None}}),
+    ):
+        buffer = io.BytesIO()
+        with matplotlib.rc_context(STYLE):
+            fig.savefig(buffer, format=suffix[1:], facecolor="white", **kwargs)
+        path = base.with_name(base.name + suffix)
+        atomic_write_bytes(path, buffer.getvalue())
+        written.append(path)
+    return written
+
+
+RUN_CHARTS: tuple[str, ...] = (
+    "customers",
+    "cash",
+    "churn_causes",
+    "defector_satisfaction",
+    "cumulative_profit",
+)
+
+
+def run_charts(
+    scenario: Scenario, results_by_variant: Mapping[str, Sequence[RunResult]]
+) -> dict[str, Figure]:
+    """The charts of a run, by file name (without suffix), in :data:`RUN_CHARTS` order."""
+    return {name: _CHARTS[name](scenario, results_by_variant) for name in RUN_CHARTS}
+
+
+def write_run_charts(
+    run_dir: Path | str,
+    scenario: Scenario,
+    results_by_variant: Mapping[str, Sequence[RunResult]],
+) -> list[Path]:
+    """Draw every chart of a run into ``run_dir/charts/`` as PNG and SVG.
+
+    Returns
+    -------
+    list of Path
+        Every file written.
+    """
+    charts = Path(run_dir) / "charts"
+    charts.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name in RUN_CHARTS:
+        # One figure at a time: drawing them all first would hold every canvas in memory.
+        fig = _CHARTS[name](scenario, results_by_variant)
+        written += save_figure(fig, charts / name)
+    return written
+
+
+_ChartFn = Callable[[Scenario, Mapping[str, Sequence[RunResult]]], Figure]
+_CHARTS: dict[str, _ChartFn] = {
+    "customers": lambda s, r: customers_chart(r),
+    "cash": lambda s, r: cash_chart(r, s),
+    "churn_causes": lambda s, r: churn_causes_chart(r),
+    "defector_satisfaction": lambda s, r: defector_satisfaction_chart(r),
+    "cumulative_profit": lambda s, r: cumulative_profit_chart(r),
+}

@@ -1,0 +1,77 @@
+"""Charts are written, readable, and drawn without pyplot's global state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from loyaltysim import plotting
+from loyaltysim.analysis.stats import paired_difference
+from tests.factories import make_result, make_results, make_scenario
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    res = make_results(("base", "10% off"), 5, 120)
+    res["10% off"][2] = make_result("10% off", 2, 120, ruin_day=80, warning_days=[60])
+    res["quiet"] = [make_result("quiet", k, 120, causes=[]) for k in range(2)]
+    return res
+
+
+def test_write_run_charts(tmp_path: Path, results: dict) -> None:
+    scenario = make_scenario(horizon_days=120, variants=("10% off", "quiet"))
+    written = plotting.write_run_charts(tmp_path, scenario, results)
+    names = {p.name for p in written}
+    for chart in plotting.RUN_CHARTS:
+        assert {f"{chart}.png", f"{chart}.svg"} <= names
+    for path in written:
+        assert path.parent == tmp_path / "charts" and path.stat().st_size > 1000
+        if path.suffix == ".png":
+            image = matplotlib.image.imread(path)
+            assert image.ndim == 3 and image.shape[0] > 300 and image.std() > 0
+        else:
+            assert path.read_text("utf-8").lstrip().startswith("<?xml")
+
+
+def test_functions_return_figures(results: dict) -> None:
+    scenario = make_scenario(horizon_days=120)
+    figs = plotting.run_charts(scenario, results)
+    assert list(figs) == list(plotting.RUN_CHARTS)
+    assert all(isinstance(f, Figure) for f in figs.values())
+    cash = figs["cash"].axes[0]
+    assert "currency" in cash.get_ylabel()
+    legend = cash.get_legend()
+    assert legend is not None
+    assert any("ruined (1 of 5)" in t.get_text() for t in legend.get_texts())
+    diff = plotting.difference_chart(
+        {"10% off": paired_difference(np.arange(5.0) + 1, np.arange(5.0))}, "Profit"
+    )
+    assert isinstance(diff, Figure)
+
+
+def test_save_figure_is_reproducible(tmp_path: Path, results: dict) -> None:
+    fig = plotting.customers_chart(results)
+    a = plotting.save_figure(fig, tmp_path / "a" / "customers")
+    b = plotting.save_figure(fig, tmp_path / "b" / "customers")
+    assert [p.suffix for p in a] == [".png", ".svg"]
+    assert a[1].read_bytes() == b[1].read_bytes()
+
+
+def test_long_horizons_are_thinned() -> None:
+    days, mid, lo, hi = plotting._band(np.random.default_rng(0).normal(size=(4, 36_500)))
+    assert len(days) <= plotting.MAX_POINTS + 1 and days[-1] == 36_499
+    assert np.all(lo <= mid) and np.all(mid <= hi)
+
+
+def test_importing_the_analysis_does_not_import_matplotlib() -> None:
+    code = (
+        "import sys, loyaltysim.analysis, loyaltysim.results_io; "
+        "sys.exit('matplotlib' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
