@@ -456,12 +456,14 @@ class Simulation:
                 1,
             )
             pop.attachment[fixed] += b.recovery_attachment * (1 - pop.attachment[fixed])
-            pop.poor_service_memory[fixed] *= 0.5
+            # The failure is fixed: its grievance (one unit of memory) is gone.
+            pop.poor_service_memory[fixed] = np.maximum(pop.poor_service_memory[fixed] - 1, 0)
             pop.recovery[fixed] = RECOVERY_RESOLVED_QUICKLY
         else:
             now = pop.satisfaction[fixed]
             pop.satisfaction[fixed] = now + 0.3 * np.maximum(restore - now, 0)
-            pop.poor_service_memory[fixed] *= 0.8
+            # Fixed, but late: half the grievance stays.
+            pop.poor_service_memory[fixed] = np.maximum(pop.poor_service_memory[fixed] - 0.5, 0)
             pop.recovery[fixed] = RECOVERY_RESOLVED
         pop.unresolved_memory[unfixed] += 1.0
         pop.attachment[unfixed] *= 1 - b.unresolved_attachment

@@ -162,8 +162,8 @@ class Behaviour(Frozen):
     """
 
     # Choice (multinomial logit; Guadagni & Little 1983)
-    focal_constant: float = Field(2.0, ge=-20, le=20, description="utility of the business")
-    competitor_constant: float = Field(1.6, ge=-20, le=20, description="utility of competitor")
+    focal_constant: float = Field(0.0, ge=-20, le=20, description="utility of the business")
+    competitor_constant: float = Field(0.5, ge=-20, le=20, description="utility of competitor")
     habit_weight: float = Field(1.0, ge=0, le=20, description="utility of habit L")
     satisfaction_weight: float = Field(2.0, ge=0, le=20, description="utility of (S - 0.5)")
     attachment_weight: float = Field(1.5, ge=0, le=20, description="utility of attachment A")
