@@ -252,7 +252,8 @@ def measure_facts(
             ind_v,
             ind_ci,
             _in(ind_v, 0.50, 0.70) and _in(poor_v, 0.60, 0.80),
-            detail=f"indifference + poor service: {poor_v:.1%} [{poor_ci[0]:.1%}, {poor_ci[1]:.1%}]",
+            detail=f"indifference + poor service: {poor_v:.1%} "
+            f"[{poor_ci[0]:.1%}, {poor_ci[1]:.1%}]",
         )
     )
 
