@@ -1,1 +1,42 @@
-"""loyaltysim: agent-based simulation of discount and loyalty programs."""
+"""loyaltysim: agent-based simulation of discount and loyalty programs.
+
+The Python API for researchers::
+
+    import loyaltysim
+
+    scenario = loyaltysim.load_scenario("scenarios/cafe.toml", {"discount.rate": 0.1})
+    results = loyaltysim.run(scenario, replications=10, workers=2)
+    summary = results.summary()        # the summary.json content, plain Python
+    series = results.timeseries()      # variant -> series -> array (replications, days)
+"""
+
+from __future__ import annotations
+
+from loyaltysim.experiment import Results
+from loyaltysim.scenario import Scenario, ScenarioError, load_scenario
+
+__version__ = "0.1.0"
+
+
+def run(
+    scenario: Scenario,
+    replications: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Results:
+    """Simulate the base scenario and every variant; nothing is written to disk.
+
+    The numbers are those ``loyaltysim run`` writes for the same scenario and seed (a
+    scenario without a seed gets a fresh one, recorded in ``results.seed``).
+    """
+    from loyaltysim.jobs import run_job
+
+    if replications is not None:
+        if replications < 1:
+            raise ValueError("replications must be at least 1")
+        meta = scenario.scenario.model_copy(update={"replications": replications})
+        scenario = scenario.model_copy(update={"scenario": meta})
+    return run_job(scenario, workers=workers, scheduler=scheduler, write_files=False).results
+
+
+__all__ = ["Results", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]

@@ -47,20 +47,36 @@ class Channel(Frozen):
 
 DEFAULT_CHANNELS: dict[str, Channel] = {
     "email": Channel(
-        cost=0.05, reach=0.25, satisfaction_effect=0.0, attachment_effect=0.005,
-        fade_days=14.0, hears_back=False,
+        cost=0.05,
+        reach=0.25,
+        satisfaction_effect=0.0,
+        attachment_effect=0.005,
+        fade_days=14.0,
+        hears_back=False,
     ),
     "postcard": Channel(
-        cost=1.0, reach=0.70, satisfaction_effect=0.005, attachment_effect=0.015,
-        fade_days=30.0, hears_back=False,
+        cost=1.0,
+        reach=0.70,
+        satisfaction_effect=0.005,
+        attachment_effect=0.015,
+        fade_days=30.0,
+        hears_back=False,
     ),
     "thank_you_note": Channel(
-        cost=3.0, reach=0.90, satisfaction_effect=0.01, attachment_effect=0.03,
-        fade_days=60.0, hears_back=False,
+        cost=3.0,
+        reach=0.90,
+        satisfaction_effect=0.01,
+        attachment_effect=0.03,
+        fade_days=60.0,
+        hears_back=False,
     ),
     "phone_call": Channel(
-        cost=6.0, reach=0.45, satisfaction_effect=0.02, attachment_effect=0.04,
-        fade_days=45.0, hears_back=True,
+        cost=6.0,
+        reach=0.45,
+        satisfaction_effect=0.02,
+        attachment_effect=0.04,
+        fade_days=45.0,
+        hears_back=True,
     ),
 }
 

@@ -1,0 +1,322 @@
+"""The ``loyaltysim`` command line: thin wrappers that parse, call and print.
+
+Shared plumbing for every command lives here too:
+
+- exit codes (:data:`EXIT_OK` ... :data:`EXIT_INTERRUPTED`) and the group, which turns an
+  invalid scenario into exit 3, an interrupt into 130 and any other failure into 4;
+- :func:`run_options`, the options ``run``, ``compare``, ``sweep`` and ``check`` share,
+  handed to the command as one :class:`RunOptions`;
+- :func:`load_or_exit`, which loads a scenario with the command line's overrides or
+  prints its problems and exits 3.
+
+Commands import what they need (the experiment runner, plotting) inside their bodies, so
+that adding a command does not slow down the others.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from loyaltysim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_override,
+    scenario_json_schema,
+    template_text,
+)
+
+__all__ = [
+    "EXIT_GUARD_BREACHED",
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID_SCENARIO",
+    "EXIT_OK",
+    "EXIT_RUNTIME_FAILURE",
+    "EXIT_USAGE",
+    "ExitCodeGroup",
+    "RunOptions",
+    "load_or_exit",
+    "main",
+    "report_problems",
+    "run_options",
+    "run_overrides",
+    "set_option",
+    "write_atomic",
+]
+
+EXIT_OK = 0
+EXIT_GUARD_BREACHED = 1  # `check`: ruin risk above the limit, or a warning fired
+EXIT_USAGE = 2  # click's own code for usage errors
+EXIT_INVALID_SCENARIO = 3
+EXIT_RUNTIME_FAILURE = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+DEBUG_ENV = "LOYALTYSIM_DEBUG"  # set to show the traceback of a runtime failure
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_problems(error: ScenarioError) -> None:
+    """Print a scenario's problems to stderr, one ``FILE:LINE: key: message`` per line."""
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
+
+
+class ExitCodeGroup(click.Group):
+    """A group that maps failures to the contract's exit codes.
+
+    click itself turns Ctrl-C into "Aborted!" and exit 1, which the contract reserves for a
+    breached guard; here it is 130. Any exception a command lets escape is a runtime
+    failure (4), reported in one line unless ``LOYALTYSIM_DEBUG`` is set.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as exc:
+            report_problems(exc)
+            raise click.exceptions.Exit(EXIT_INVALID_SCENARIO) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"(set {DEBUG_ENV}=1 for the traceback)", err=True)
+            raise click.exceptions.Exit(EXIT_RUNTIME_FAILURE) from None
+
+
+@click.group(
+    cls=ExitCodeGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="loyaltysim", prog_name="loyaltysim")
+def main() -> None:
+    """Simulate discount and loyalty programmes: churn, margin, cash and the road to ruin.
+
+    Start with `loyaltysim init my.toml`, edit it, check it with `loyaltysim validate
+    my.toml`, then run it.
+
+    Exit codes: 0 ok, 1 guard breached, 2 usage error, 3 invalid scenario, 4 runtime
+    failure, 130 interrupted.
+    """
+
+
+# ----------------------------------------------------------------------------- plumbing
+
+
+def _check_sets(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str]
+) -> tuple[str, ...]:
+    """``--set`` must look like KEY=VALUE; what the key means is the loader's business."""
+    for value in values:
+        try:
+            parse_override(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return tuple(values)
+
+
+def set_option(f: F) -> F:
+    """The ``--set K=V`` option (repeatable), as ``sets: tuple[str, ...]``."""
+    return click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="K=V",
+        callback=_check_sets,
+        help="Override a key: dotted path = TOML value (falls back to text), e.g. "
+        "discount.rate=0.1 or customers.segments.0.share=0.4. Repeatable.",
+    )(f)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every simulating command shares (see :func:`run_options`)."""
+
+    reps: int | None
+    days: int | None
+    seed: int | None
+    sets: tuple[str, ...]
+    workers: int | None
+    scheduler: str | None
+    output: Path | None
+    as_json: bool
+    quiet: bool
+
+    def overrides(self) -> list[str]:
+        """``--set`` plus ``--reps/--days/--seed`` as overrides, the latter winning."""
+        return run_overrides(self.sets, self.reps, self.days, self.seed)
+
+    def load(self, path: str | os.PathLike[str]) -> Scenario:
+        """:func:`load_or_exit` with these options."""
+        return load_or_exit(path, self.sets, self.reps, self.days, self.seed)
+
+
+_RUN_OPTION_NAMES = (
+    "reps", "days", "seed", "sets", "workers", "scheduler", "output", "as_json", "quiet",
+)  # fmt: skip
+
+
+def run_options(f: F) -> F:
+    """Add the options shared by ``run``, ``compare``, ``sweep`` and ``check``.
+
+    The command receives them as one keyword argument ``opts: RunOptions``::
+
+        @main.command()
+        @click.argument("scenario")
+        @run_options
+        def run(scenario: str, opts: RunOptions) -> None:
+            loaded = opts.load(scenario)
+    """
+    options = [
+        click.option("--reps", type=click.IntRange(min=1), metavar="N",
+                     help="Replications per variant (overrides scenario.replications)."),
+        click.option("--days", type=click.IntRange(min=1), metavar="D",
+                     help="Simulated days (overrides scenario.horizon_days)."),
+        click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), metavar="S",
+                     help="Root seed (overrides scenario.seed)."),
+        set_option,
+        click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                     help="Local worker processes [default: all cores]."),
+        click.option("--scheduler", metavar="ADDR",
+                     help="Run on a Dask cluster, e.g. tcp://host:8786 (needs the "
+                     "[distributed] extra)."),
+        click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+                     metavar="DIR", help="Results folder [default: results/<slug>/<time>]."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print the summary JSON on stdout instead of a table."),
+        click.option("--quiet", is_flag=True, help="No progress or table; errors only."),
+    ]  # fmt: skip
+
+    # wraps() also copies click's parameter list of decorators applied below this one.
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opts = RunOptions(**{name: kwargs.pop(name) for name in _RUN_OPTION_NAMES})
+        return f(*args, opts=opts, **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return cast(F, decorated)
+
+
+def run_overrides(
+    sets: Sequence[str], reps: int | None, days: int | None, seed: int | None
+) -> list[str]:
+    """``--set`` values followed by ``--reps/--days/--seed`` as ``scenario.*`` overrides."""
+    out = list(sets)
+    for key, value in (
+        ("scenario.replications", reps),
+        ("scenario.horizon_days", days),
+        ("scenario.seed", seed),
+    ):
+        if value is not None:
+            out.append(f"{key}={value}")
+    return out
+
+
+def load_or_exit(
+    path: str | os.PathLike[str],
+    sets: Sequence[str] = (),
+    reps: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Load a scenario with the command line's overrides, or print why not and exit 3.
+
+    ``--reps``, ``--days`` and ``--seed`` override ``scenario.replications``,
+    ``scenario.horizon_days`` and ``scenario.seed`` (after any ``--set`` of the same keys).
+    """
+    try:
+        return load_scenario(path, run_overrides(sets, reps, days, seed))
+    except ScenarioError as exc:
+        report_problems(exc)
+        sys.exit(EXIT_INVALID_SCENARIO)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename,
+    so a reader never sees half a file and a crash never leaves one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp creates 0600; give the file the mode a plain open() would (umask applied).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--template",
+    "-t",
+    default="cafe",
+    show_default=True,
+    metavar="NAME",
+    help="Shipped scenario to start from (a file stem of scenarios/*.toml).",
+)
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init(path: Path, template: str, force: bool) -> None:
+    """Write a commented, valid scenario to start from."""
+    try:
+        text = template_text(template)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--template'") from None
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, text)
+    click.echo(f"wrote {path} (template {template}); check it with: loyaltysim validate {path}")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
+@set_option
+def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
+    """Check scenario files and their variants (exit 0 if valid, else 3).
+
+    Problems are printed to stderr as FILE:LINE: key.path: message.
+    """
+    bad = 0
+    for path in scenarios:
+        try:
+            scenario = load_scenario(path, sets)
+        except ScenarioError as exc:
+            report_problems(exc)
+            bad += 1
+            continue
+        n = len(scenario.variants)
+        click.echo(f"{path}: ok ({n} variant{'' if n == 1 else 's'})")
+    if bad:
+        sys.exit(EXIT_INVALID_SCENARIO)
+
+
+@main.command()
+def schema() -> None:
+    """Print the scenario JSON Schema, for editor completion."""
+    click.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
