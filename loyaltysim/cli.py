@@ -19,7 +19,6 @@ import functools
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,22 +248,11 @@ def load_or_exit(
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename,
-    so a reader never sees half a file and a crash never leaves one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates 0600; give the file the mode a plain open() would (umask applied).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` atomically (temporary file and rename): a reader never sees half a
+    file and a crash never leaves one."""
+    from loyaltysim.results_io import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -320,3 +308,93 @@ def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
 def schema() -> None:
     """Print the scenario JSON Schema, for editor completion."""
     click.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def progress_reporter(label: str, quiet: bool) -> Callable[[int, int], None] | None:
+    """A progress bar with ETA on stderr, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return update
+
+
+def _money(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def _interval(block: dict[str, Any], fmt: Callable[[float | None], str] = _money) -> str:
+    lo, hi = block["ci95"]
+    return f"{fmt(block['mean'])} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def _percent(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """The short, readable table ``run`` prints: one row per variant."""
+    lines = [
+        f"{summary['scenario']}: {summary['replications']} replications x "
+        f"{summary['horizon_days']} days, seed {summary['seed']}",
+        "",
+        f"{'variant':<32} {'profit, mean [95% CI]':>30} {'vs base (paired)':>26} "
+        f"{'churn/yr':>8} {'customers':>9} {'ruin risk':>14}",
+    ]
+    for v in summary["variants"]:
+        m = v["metrics"]
+        diff = v.get("vs_base", {}).get("profit")
+        paired = _interval(diff) if diff and v is not summary["variants"][0] else "-"
+        ruin = v["ruin"]
+        risk = f"{_percent(ruin['probability'])} (<={_percent(ruin['ci95'][1])})"
+        lines.append(
+            f"{v['name'][:32]:<32} {_interval(m['profit']):>30} {paired:>26} "
+            f"{_percent(m['churn_rate_annual']['mean']):>8} "
+            f"{m['customers_end']['mean']:>9,.0f} {risk:>14}"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@run_options
+def run(scenario: str, opts: RunOptions) -> None:
+    """Run the base scenario and every variant; write a results folder and print a table.
+
+    The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
+    scenario.resolved.json, summary.json, timeseries.csv, defections.csv and charts/.
+    """
+    from loyaltysim.jobs import run_job
+
+    loaded = opts.load(scenario)
+    job = run_job(
+        loaded,
+        scenario_path=scenario,
+        overrides=opts.overrides(),
+        command_line=sys.argv,
+        output=opts.output,
+        workers=opts.workers,
+        scheduler=opts.scheduler,
+        progress=progress_reporter("simulating", opts.quiet),
+    )
+    if opts.as_json:
+        click.echo(json.dumps(job.summary, indent=2, allow_nan=False))
+    elif not opts.quiet and job.summary:
+        click.echo(summary_table(job.summary))
+        click.echo(f"\nresults: {job.run_dir}")
+    if job.status == "interrupted":
+        done = job.results.replications
+        click.echo(f"interrupted: {done} complete replication(s) kept in {job.run_dir}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
