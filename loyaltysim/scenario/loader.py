@@ -405,6 +405,7 @@ def _resolve(
     problems: list[Problem] = []
     applied: list[_Override] = []
     reported: list[KeyPath] = list(skip)
+    _switch_discount_kind(data, overrides)
     for ov in overrides:
         bad = next(_nonfinite(ov.value), None)
         if bad is not None:
@@ -439,6 +440,20 @@ def _resolve(
         file, line = (source.file, source.line) if source else locate(path)
         problems.append(Problem(file, line, _dotted(path), label + message, hint))
     return None, problems
+
+
+def _switch_discount_kind(data: dict[str, Any], overrides: Sequence[_Override]) -> None:
+    """Overrides that change ``discount.kind`` start a fresh ``[discount]`` table.
+
+    The keys already there belong to the old kind (a points card's ``reward_points`` mean
+    nothing to a flat discount), so a variant written as the contract shows it,
+    ``{"discount.kind" = "flat", "discount.rate" = 0.1}``, works whatever the base's
+    discount is; only the same overrides' own ``discount.*`` keys apply.
+    """
+    kinds = [ov.value for ov in overrides if ov.parts == ("discount", "kind")]
+    discount = data.get("discount")
+    if kinds and isinstance(discount, dict) and discount.get("kind", "none") != kinds[-1]:
+        data["discount"] = {}
 
 
 def _last_override_over(path: KeyPath, applied: Sequence[_Override]) -> _Override | None:
