@@ -5,7 +5,7 @@ processes and their place in a day (events at the same time run in this order):
 
 ==========  =====================================================================
 day + 0.0   market day: occasions, choice, service, complaints, word of mouth,
-            follow-up decisions, acquisition, defection (one vectorised batch)
+            follow-up decisions, defection, acquisition (one vectorised batch)
 day + 0.5   follow-up deliveries and complaint resolutions due today
 day + 0.7   competitor: promotions start and end
 day + 0.8   month end: fixed costs
@@ -75,7 +75,9 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(k)
     lam, ui, p = rate[idx], u[idx], p[idx]
     cdf = p.copy()
-    terms = int(min(12, np.ceil(3 * float(lam.max(initial=0.0)) + 4)))
+    # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
+    top = float(lam.max(initial=0.0))
+    terms = int(np.ceil(top + 10 * np.sqrt(top) + 10))
     extra = np.zeros(len(idx), dtype=np.int64)
     for j in range(1, terms):
         p = p * lam / j
@@ -120,7 +122,7 @@ class Simulation:
         self.followup_month = -1
         self.followup_spent = 0.0
         self.recent_warnings = 0.0  # negative mentions per customer per month, smoothed
-        self.referral_prospects = 0  # positive mentions today, prospects for tomorrow's referrals
+        self.referral_prospects = 0  # today's positive mentions: prospects for referrals
         self.ruin_day: int | None = None
         self._switching = np.zeros(0)  # switching cost per customer, set each morning
         self.end = self.env.event()
@@ -226,7 +228,7 @@ class Simulation:
             self.rng["arrivals"].random(n, dtype=np.float32),
         )
         shoppers = np.flatnonzero(occasions)
-        buyers, rates, rivals = self._choose(day, shoppers, n)
+        buyers, rates, rivals = self._choose(day, shoppers, occasions[shoppers], n)
         self._purchase(day, buyers, occasions[buyers], rates)
         self._competitor_purchase(rivals, occasions[rivals])
         self._service(day, buyers, n)
@@ -275,6 +277,11 @@ class Simulation:
             pop.price_sensitivity[idx] * (level + b.gain_weight * gain - b.loss_weight * loss) / p0
         )
 
+    def felt_attachment(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Attachment plus the fading glow of follow-ups, kept within 0..1 (a channel's
+        effect may be negative: a pushy call)."""
+        return np.clip(self.pop.attachment[idx] + self.pop.glow[idx], 0.0, 1.0)
+
     def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray:
         """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),
         as of the start of today; the relational part is attachment, which enters the
@@ -282,18 +289,18 @@ class Simulation:
         return self._switching[idx]
 
     def _choose(
-        self, day: int, shoppers: np.ndarray, n: int
+        self, day: int, shoppers: np.ndarray, tickets: np.ndarray, n: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Multinomial logit among the business, the competitor (only when it is on the
         customer's mind today, probability W) and not buying (Guadagni & Little 1983)."""
         b, pop = self.beh, self.pop
         u_aware = self.rng["awareness"].random(n, dtype=np.float32)[shoppers]
         u_choice = self.rng["choice"].random(n, dtype=np.float32)[shoppers]
-        rates = self.policy.offered(day, pop, shoppers, self.biz.price)
+        rates = self.policy.offered(day, pop, shoppers, self.biz.price, tickets)
         personal = np.where(pop.offer_until[shoppers] >= day, pop.offer_rate[shoppers], 0.0)
         rates = np.maximum(rates, personal)
         price = self.biz.price * (1 - rates)
-        attach = np.minimum(pop.attachment[shoppers] + pop.glow[shoppers], 1.0)
+        attach = self.felt_attachment(shoppers)
         deal = pop.deal_proneness[shoppers]
         v_focal = (
             b.focal_constant
@@ -411,7 +418,7 @@ class Simulation:
         b, pop = self.beh, self.pop
         pop.failures[idx] += 1
         u = self.rng["complaints"].random(n, dtype=np.float32)[idx]
-        attach = np.minimum(pop.attachment[idx] + pop.glow[idx], 1.0)
+        attach = self.felt_attachment(idx)
         voiced = u < np.minimum(b.complaint_probability * 2 * attach, 1.0)
         silent = idx[~voiced]
         pop.recovery[silent] = np.where(
@@ -435,7 +442,9 @@ class Simulation:
         delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-draws[1]))
         for d in np.unique(delay):
             group = delay == d
-            self._after(d + AT_DELIVERY, self._resolve, idx[group], resolved[group], float(d))
+            # Due d days after today, at the delivery slot, whenever today it is called.
+            delay = d + AT_DELIVERY - self.env.now % 1.0
+            self._after(delay, self._resolve, idx[group], resolved[group], float(d))
 
     def _resolve(self, idx: np.ndarray, resolved: np.ndarray, delay: float) -> None:
         """The recovery ladder (de Matos et al. 2007): a quick fix of a first failure can
@@ -443,7 +452,8 @@ class Simulation:
         failure never does; an unresolved complaint hurts more than the failure itself."""
         b, pop = self.beh, self.pop
         idx, resolved = idx[pop.active[idx]], resolved[pop.active[idx]]
-        pop.known_unhappy[idx] = False
+        # An unresolved complaint leaves a customer the business knows to be unhappy.
+        pop.known_unhappy[idx] = ~resolved
         fixed, unfixed = idx[resolved], idx[~resolved]
         restore = pop.satisfaction_before_failure[fixed]
         if delay <= b.quick_resolution_days:
@@ -529,8 +539,9 @@ class Simulation:
         pop.satisfaction[idx] = np.clip(pop.satisfaction[idx] + ch.satisfaction_effect, 0, 1)
         pop.glow[idx] += ch.attachment_effect
         if ch.hears_back:
+            # It finds the silently unhappy, and those whose complaint went unresolved.
             unhappy = idx[
-                (pop.satisfaction[idx] < self.beh.dissatisfied_threshold)
+                ((pop.satisfaction[idx] < self.beh.dissatisfied_threshold) | pop.known_unhappy[idx])
                 & (pop.recovery[idx] != RECOVERY_PENDING)
             ]
             pop.satisfaction_before_failure[unhappy] = np.maximum(
@@ -594,7 +605,7 @@ class Simulation:
         """Multiplier of every cause's hazard: attachment and switching cost protect;
         satisfaction only a little."""
         b, pop = self.beh, self.pop
-        attach = np.minimum(pop.attachment[idx] + pop.glow[idx], 1.0)
+        attach = self.felt_attachment(idx)
         return np.exp(
             -b.attachment_protection * attach
             - b.switching_cost_protection * self.switching_cost(idx)
@@ -635,12 +646,13 @@ class Simulation:
             return float(np.einsum("i,i->", weight, column))
 
         t["mean_satisfaction"] = mean(pop.satisfaction[:n])
-        t["mean_attachment"] = mean(np.minimum(pop.attachment[:n] + pop.glow[:n], 1))
+        t["mean_attachment"] = mean(self.felt_attachment(slice(0, n)))
         t["mean_competitor_awareness"] = mean(pop.awareness[:n])
         t["mean_reference_price"] = mean(pop.reference_price[:n])
         t["won_back"] = float(
             np.count_nonzero(pop.joined[:n][pop.origin[:n] == ORIGIN_WIN_BACK] == day)
         )
+        t["acquired"] += t["won_back"]
         for name in DAILY_SERIES:
             self.daily[name][day] = t[name]
             t[name] = 0.0

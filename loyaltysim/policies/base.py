@@ -22,8 +22,11 @@ class DiscountBase(Frozen):
 
     kind: str
 
-    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
-        """Discount rate (fraction of list price) each shopper in ``idx`` gets today."""
+    def offered(
+        self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
+    ) -> np.ndarray:
+        """Discount rate (fraction of list price) on each of today's ``tickets`` of each
+        shopper in ``idx``."""
         return np.zeros(len(idx))
 
     def prospect_discount(self, day: int) -> float:

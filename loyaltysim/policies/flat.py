@@ -23,7 +23,9 @@ class FlatDiscount(DiscountBase):
     kind: Literal["flat"] = "flat"
     rate: float = Field(0.10, ge=0.0, le=1.0, description="discount, fraction of list price")
 
-    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+    def offered(
+        self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
+    ) -> np.ndarray:
         return np.full(len(idx), self.rate)
 
     def prospect_discount(self, day: int) -> float:

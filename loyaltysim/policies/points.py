@@ -36,9 +36,13 @@ class PointsProgram(DiscountBase):
     def _progress(self, pop: Population) -> np.ndarray:
         return np.minimum(pop.points[: pop.size] / self.reward_points, 1.0)
 
-    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+    def offered(
+        self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
+    ) -> np.ndarray:
+        # The reward is money off the day's bill, spread over its tickets: one reward per
+        # redemption however many tickets the customer buys that day.
         redeem = pop.points[idx] >= self.reward_points
-        return np.where(redeem, min(1.0, self.reward_value / price), 0.0)
+        return np.where(redeem, np.minimum(1.0, self.reward_value / (price * tickets)), 0.0)
 
     def after_purchase(
         self, day: int, pop: Population, idx: np.ndarray, rates: np.ndarray, paid: np.ndarray

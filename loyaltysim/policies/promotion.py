@@ -37,7 +37,9 @@ class PromotionCalendar(DiscountBase):
             return False
         return (day - self.start_day) % self.every_days < self.length_days
 
-    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+    def offered(
+        self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
+    ) -> np.ndarray:
         return np.full(len(idx), self.rate if self.on_sale(day) else 0.0)
 
     def prospect_discount(self, day: int) -> float:

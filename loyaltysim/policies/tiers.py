@@ -58,7 +58,9 @@ class TiersDiscount(DiscountBase):
         status = np.maximum(pop.period_visits[idx], pop.prev_period_visits[idx])
         pop.tier[idx] = np.searchsorted(self._thresholds(), status, side="right")
 
-    def offered(self, day: int, pop: Population, idx: np.ndarray, price: float) -> np.ndarray:
+    def offered(
+        self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
+    ) -> np.ndarray:
         return self._rates()[pop.tier[idx]]
 
     def after_purchase(

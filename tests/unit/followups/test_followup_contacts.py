@@ -214,16 +214,6 @@ def test_a_channel_that_does_not_hear_back_starts_no_recovery() -> None:
     assert sim.pop.recovery[0] == RECOVERY_SILENT
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: the 'dissatisfied' target selects known_unhappy, which is True only while "
-        "a complaint is pending (set in start_recovery, cleared in _resolve even when the "
-        "complaint is NOT resolved); _deliver then skips pending customers, so a call to "
-        "'the dissatisfied' can never start a recovery and customers whose complaint "
-        "went unresolved (known to the business) are never targeted"
-    ),
-    strict=True,
-)
 def test_a_customer_whose_complaint_went_unresolved_is_a_dissatisfied_target() -> None:
     sc = make(horizon=10, initial=2)
     sim = Simulation(sc, 0, SEED)
@@ -247,10 +237,6 @@ def _recoveries(results: list[RunResult]) -> int:
     return total
 
 
-@pytest.mark.xfail(
-    reason="BUG: see test_a_customer_whose_complaint_went_unresolved_is_a_dissatisfied_target",
-    strict=True,
-)
 def test_phone_calls_to_the_dissatisfied_raise_recoveries() -> None:
     business = {"fixed_costs_per_month": 0.0, "poor_service": 0.08}
     calls = {
@@ -275,15 +261,6 @@ def test_phone_calls_to_the_dissatisfied_raise_recoveries() -> None:
     assert _recoveries(called) > 1.2 * _recoveries(control)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a channel's attachment_effect may be negative (schema: ge=-1, an annoying "
-        "contact), but the effective attachment min(attachment + glow, 1) is not clipped "
-        "at 0: mean_attachment goes below 0 and a negative attachment raises the defection "
-        "hazard exp(-k A) above its zero-attachment level"
-    ),
-    strict=True,
-)
 def test_an_annoying_channel_cannot_push_attachment_below_zero() -> None:
     followup = {
         "kind": "after_purchase",

@@ -84,15 +84,6 @@ def test_zero_rate_gives_no_occasions_and_empty_input_is_fine() -> None:
     assert empty.shape == (0,)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: poisson_from_uniform caps the number of CDF terms at 12, so every count "
-        "is truncated at 12: at 4/day (120 visits a month) 0.03% of draws are cut, at "
-        "8/day the mean is 7.87 and the variance 6.6; the schema allows up to 300 "
-        "visits a month (~10/day), times a points goal gradient of up to 4"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("rate", [4.0, 8.0])
 def test_high_rates_allowed_by_the_schema_are_not_truncated(rate: float) -> None:
     k, u = draws(rate)

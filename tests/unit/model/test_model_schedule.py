@@ -115,15 +115,6 @@ def test_complaint_resolutions_run_at_the_delivery_slot() -> None:
     assert set(np.round(seen["resolve"], 6)) == {0.5}
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a recovery started by a phone call (from _deliver, at day + 0.5) schedules "
-        "its resolution at now + d + 0.5 = an integer time, i.e. at the market slot "
-        "(day + 0.0), not the delivery slot; SimPy may then run it before or after that "
-        "day's market"
-    ),
-    strict=True,
-)
 def test_resolutions_started_by_a_call_also_run_at_the_delivery_slot() -> None:
     sc = make(
         followup={
