@@ -398,3 +398,7 @@ def run(scenario: str, opts: RunOptions) -> None:
         done = job.results.replications
         click.echo(f"interrupted: {done} complete replication(s) kept in {job.run_dir}", err=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+# Commands with more machinery live in their own modules; importing them registers them.
+from loyaltysim.commands import check, experiments, facts, report  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Commands: check (see the module that defines them)."""

@@ -1,0 +1,1 @@
+"""Commands: experiments (see the module that defines them)."""

@@ -1,0 +1,1 @@
+"""Commands: facts (see the module that defines them)."""

@@ -1,0 +1,1 @@
+"""Commands: report (see the module that defines them)."""
