@@ -164,6 +164,11 @@ class RunOptions:
         """:func:`load_or_exit` with these options."""
         return load_or_exit(path, self.sets, self.reps, self.days, self.seed)
 
+    def load_with(self, path: str | os.PathLike[str], extra: Sequence[str]) -> Scenario:
+        """:meth:`load` with ``extra`` overrides after ``--set`` (``--reps``, ``--days``
+        and ``--seed`` still win)."""
+        return load_or_exit(path, [*self.sets, *extra], self.reps, self.days, self.seed)
+
 
 _RUN_OPTION_NAMES = (
     "reps", "days", "seed", "sets", "workers", "scheduler", "output", "as_json", "quiet",

@@ -103,10 +103,17 @@ REPLICATION_COLUMNS: tuple[str, ...] = (
     "warnings",
     *METRIC_NAMES,
 )
-WARNING_COLUMNS: tuple[str, ...] = ("variant", "replication", "day", "indicator", "message")
+WARNING_COLUMNS: tuple[str, ...] = (
+    "variant",
+    "replication",
+    "day",
+    "indicator",
+    "severity",
+    "message",
+)
 
 # Columns read back as text and as integers; every other column is float64.
-_TEXT_COLUMNS = frozenset({"variant", "segment", "cause", "indicator", "message"})
+_TEXT_COLUMNS = frozenset({"variant", "segment", "cause", "indicator", "severity", "message"})
 _INT_COLUMNS = frozenset({"replication", "day", "customer", "ruined", "warnings"})
 
 
@@ -666,7 +673,7 @@ def _replication_rows(r: RunResult, scenario: Scenario) -> bytes:
 def _warning_rows(r: RunResult, scenario: Scenario) -> bytes:
     prefix = f"{csv_field(r.variant)},{r.replication},"
     return "".join(
-        f"{prefix}{w.day},{csv_field(w.indicator)},{csv_field(w.message)}\n"
+        f"{prefix}{w.day},{csv_field(w.indicator)},{w.severity},{csv_field(w.message)}\n"
         for w in sorted(r.warnings, key=lambda w: w.day)
     ).encode()
 

@@ -159,16 +159,25 @@ def realised_lifts(variant: Sequence[RunResult], base: Sequence[RunResult]) -> n
     """Per-replication purchase lift over the base, ``purchases_v / purchases_base - 1``.
 
     Replications are paired by index (common random numbers); a replication missing from
-    either side, or with no base purchases, is left out.
+    either side, or with no base purchases, is left out. Only the days both businesses
+    were open count: after a ruin there are no sales, and comparing a run cut short with
+    one that was not would measure the ruin, not the discount.
     """
     v = {r.replication: r for r in variant}
     b = {r.replication: r for r in base}
     lifts = []
     for rep in sorted(v.keys() & b.keys()):
-        base_purchases = float(np.sum(b[rep].daily["purchases"]))
+        open_days = min(_open_until(v[rep]), _open_until(b[rep]))
+        base_purchases = float(np.sum(b[rep].daily["purchases"][:open_days]))
         if base_purchases > 0:
-            lifts.append(float(np.sum(v[rep].daily["purchases"])) / base_purchases - 1.0)
+            variant_purchases = float(np.sum(v[rep].daily["purchases"][:open_days]))
+            lifts.append(variant_purchases / base_purchases - 1.0)
     return np.array(lifts, dtype=np.float64)
+
+
+def _open_until(result: RunResult) -> int:
+    """Days the business traded: up to and including a ruin day, else the horizon."""
+    return result.horizon_days if result.ruin_day is None else result.ruin_day + 1
 
 
 def break_even_block(

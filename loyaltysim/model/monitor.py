@@ -30,10 +30,10 @@ class Monitor:
         self.warnings: list[Warning_] = []
         self._fired: dict[str, int] = {}
 
-    def _fire(self, day: int, indicator: str, message: str) -> None:
+    def _fire(self, day: int, indicator: str, message: str, severity: str = "warning") -> None:
         if indicator not in self._fired:
             self._fired[indicator] = day
-            self.warnings.append(Warning_(day, indicator, message))
+            self.warnings.append(Warning_(day, indicator, message, severity))
 
     def observe(self, day: int, daily: dict[str, np.ndarray], cash: float) -> None:
         """Check every indicator with the books up to and including ``day``."""
@@ -67,6 +67,7 @@ class Monitor:
                         f"{share:.0%} of purchases are on a discount and customers now expect "
                         f"{1 - reference:.0%} off; the discount needs {needed:.0%} more "
                         "volume to pay for itself",
+                        severity="advice",
                     )
             contribution = (
                 total("gross_profit") - total("followup_cost") - total("offer_cost")

@@ -94,11 +94,17 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
 
 @dataclass
 class Warning_:
-    """An early warning: the day it fired, which indicator, and why in plain words."""
+    """An early warning: the day it fired, which indicator, and why in plain words.
+
+    ``severity`` is "warning" for indicators that predict ruin (they count for the lead
+    time and the false-alarm rate) and "advice" for those that only inform (a discount
+    customers have come to depend on is a risk to margins, not by itself to cash).
+    """
 
     day: int
     indicator: str
     message: str
+    severity: str = "warning"
 
 
 @dataclass
@@ -117,7 +123,8 @@ class RunResult:
 
     @property
     def first_warning_day(self) -> int | None:
-        return min((w.day for w in self.warnings), default=None)
+        """The day the first ruin warning fired (advice does not count)."""
+        return min((w.day for w in self.warnings if w.severity == "warning"), default=None)
 
     @property
     def ruined(self) -> bool:

@@ -22,6 +22,11 @@ class DiscountBase(Frozen):
 
     kind: str
 
+    def headline_rate(self) -> float:
+        """The discount a discounted sale carries, as a fraction of list price: what the
+        break-even arithmetic compares with the gross margin before anything is run."""
+        return 0.0
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

@@ -25,6 +25,9 @@ class FirstVisitDiscount(DiscountBase):
     rate: float = Field(0.20, ge=0.0, le=1.0, description="welcome discount, fraction")
     visits: int = Field(1, ge=1, le=100, description="number of discounted first purchases")
 
+    def headline_rate(self) -> float:
+        return self.rate
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

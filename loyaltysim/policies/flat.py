@@ -23,6 +23,9 @@ class FlatDiscount(DiscountBase):
     kind: Literal["flat"] = "flat"
     rate: float = Field(0.10, ge=0.0, le=1.0, description="discount, fraction of list price")
 
+    def headline_rate(self) -> float:
+        return self.rate
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

@@ -36,6 +36,10 @@ class PointsProgram(DiscountBase):
     def _progress(self, pop: Population) -> np.ndarray:
         return np.minimum(pop.points[: pop.size] / self.reward_points, 1.0)
 
+    def headline_rate(self) -> float:
+        # Money back per unit spent: a reward of V for P points earned at c per unit.
+        return self.reward_value * self.points_per_currency / self.reward_points
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

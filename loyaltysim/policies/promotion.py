@@ -37,6 +37,9 @@ class PromotionCalendar(DiscountBase):
             return False
         return (day - self.start_day) % self.every_days < self.length_days
 
+    def headline_rate(self) -> float:
+        return self.rate
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

@@ -58,6 +58,9 @@ class TiersDiscount(DiscountBase):
         status = np.maximum(pop.period_visits[idx], pop.prev_period_visits[idx])
         pop.tier[idx] = np.searchsorted(self._thresholds(), status, side="right")
 
+    def headline_rate(self) -> float:
+        return max(t.rate for t in self.tiers)
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

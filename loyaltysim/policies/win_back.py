@@ -27,6 +27,9 @@ class WinBackOffer(DiscountBase):
     accept_probability: float = Field(0.15, ge=0.0, le=1.0, description="base take-up")
     offer_cost: float = Field(1.0, ge=0.0, le=1e6, description="cost of sending one offer")
 
+    def headline_rate(self) -> float:
+        return self.rate
+
     def offered(
         self, day: int, pop: Population, idx: np.ndarray, price: float, tickets: np.ndarray
     ) -> np.ndarray:

@@ -1,0 +1,213 @@
+"""The safe-discount frontier: profit and ruin risk across the values of one parameter.
+
+Every value runs the same replications with the same root seed (common random numbers),
+so the curve is smooth where the model is and its steps are the model's, not the luck's.
+Values run one after another, replications in parallel; each value is reduced to its
+figures before the next starts, so memory does not grow with the number of values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loyaltysim.analysis.metrics import metric_arrays
+from loyaltysim.analysis.stats import mean_ci, wilson_interval
+from loyaltysim.experiment.executors import Executor
+from loyaltysim.experiment.runner import resolve_seed, run_experiment
+from loyaltysim.results_io import atomic_write_text
+from loyaltysim.scenario import Scenario
+
+
+def parse_range(text: str) -> list[float] | list[int]:
+    """``LO:HI:STEP`` -> the values from LO to HI inclusive (integers if all three are)."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"expected LO:HI:STEP, got {text!r}")
+    try:
+        lo, hi, step = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"LO, HI and STEP must be numbers, got {text!r}") from None
+    if step <= 0 or hi < lo:
+        raise ValueError("need STEP > 0 and HI >= LO")
+    count = int(np.floor((hi - lo) / step + 1e-9)) + 1
+    if count > 1000:
+        raise ValueError(f"{count} values; at most 1000")
+    values = [round(lo + i * step, 10) for i in range(count)]
+    if all(p.strip().lstrip("-").isdigit() for p in parts):
+        return [int(v) for v in values]
+    return values
+
+
+@dataclass
+class FrontierPoint:
+    """Figures of one value of the parameter."""
+
+    value: float
+    replications: int
+    profit_mean: float
+    profit_ci95: tuple[float, float]
+    ruined: int
+    ruin_probability: float
+    ruin_ci95: tuple[float, float]
+    structural_loss: bool
+    safe: bool
+
+
+@dataclass
+class FrontierResult:
+    param: str
+    max_ruin_risk: float
+    seed: int
+    points: list[FrontierPoint] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def largest_safe(self) -> float | None:
+        """The last value before the first unsafe one (the edge of the cliff)."""
+        best = None
+        for p in self.points:
+            if not p.safe:
+                break
+            best = p.value
+        return best
+
+    @property
+    def cliff(self) -> float | None:
+        """The first unsafe value."""
+        return next((p.value for p in self.points if not p.safe), None)
+
+    @property
+    def most_profitable(self) -> float | None:
+        """The value with the highest mean profit among the safe ones."""
+        safe = [p for p in self.points if p.safe]
+        return max(safe, key=lambda p: p.profit_mean).value if safe else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "param": self.param,
+            "max_ruin_risk": self.max_ruin_risk,
+            "seed": self.seed,
+            "largest_safe": self.largest_safe,
+            "cliff": self.cliff,
+            "most_profitable_safe": self.most_profitable,
+            "interrupted": self.interrupted,
+            "points": [
+                {**asdict(p), "profit_ci95": list(p.profit_ci95), "ruin_ci95": list(p.ruin_ci95)}
+                for p in self.points
+            ],
+        }
+
+    def table(self) -> str:
+        lines = [
+            f"{self.param:>16} {'profit, mean [95% CI]':>32} {'ruin risk [95% CI]':>22}  verdict"
+        ]
+        for p in self.points:
+            lo, hi = p.profit_ci95
+            rlo, rhi = p.ruin_ci95
+            verdict = "safe" if p.safe else ("LOSS PER SALE" if p.structural_loss else "unsafe")
+            lines.append(
+                f"{p.value:>16g} {p.profit_mean:>12,.0f} [{lo:>8,.0f}, {hi:>8,.0f}] "
+                f"{p.ruin_probability:>8.0%} [{rlo:.0%}, {rhi:.0%}]  {verdict}"
+            )
+        lines.append("")
+        lines.append(
+            f"largest safe value: {_show(self.largest_safe)}; cliff at {_show(self.cliff)}"
+        )
+        lines.append(f"most profitable safe value: {_show(self.most_profitable)}")
+        return "\n".join(lines)
+
+
+def _show(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
+
+
+def run_frontier(
+    points: dict[Any, Scenario],
+    param: str,
+    max_ruin_risk: float,
+    executor: Executor,
+    progress: Callable[[int, int], None] | None = None,
+) -> FrontierResult:
+    """Run every value's scenario (its variants are ignored) and measure it."""
+    first = next(iter(points.values()))
+    seed = resolve_seed(first)
+    result = FrontierResult(param, max_ruin_risk, seed)
+    for done, (value, scenario) in enumerate(points.items(), start=1):
+        label = f"{param}={value}"
+        reps = scenario.scenario.replications
+        results = run_experiment([(label, scenario)], reps, seed, executor)
+        runs = results.runs[label]
+        if not runs:
+            result.interrupted = True
+            break
+        profit = metric_arrays(runs, scenario)["profit"]
+        mean, ci = mean_ci(profit)
+        ruined = sum(r.ruined for r in runs)
+        lo, hi = wilson_interval(ruined, len(runs))
+        margin = scenario.business.gross_margin
+        structural = scenario.discount.headline_rate() >= margin or any(
+            w.indicator == "structural_loss" for r in runs for w in r.warnings
+        )
+        result.points.append(
+            FrontierPoint(
+                value=value,
+                replications=len(runs),
+                profit_mean=float(mean),
+                profit_ci95=(float(ci[0]), float(ci[1])),
+                ruined=ruined,
+                ruin_probability=ruined / len(runs),
+                ruin_ci95=(lo, hi),
+                structural_loss=structural,
+                safe=not structural and hi <= max_ruin_risk,
+            )
+        )
+        if progress is not None:
+            progress(done, len(points))
+        if results.interrupted:
+            result.interrupted = True
+            break
+    return result
+
+
+def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> Path:
+    """``frontier.json``, ``frontier.csv`` and the chart (PNG and SVG) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "frontier.json", json.dumps(result.as_dict(), indent=2))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        ["value", "replications", "profit_mean", "profit_lo", "profit_hi", "ruined",
+         "ruin_probability", "ruin_lo", "ruin_hi", "structural_loss", "safe"]
+    )  # fmt: skip
+    for p in result.points:
+        writer.writerow(
+            [p.value, p.replications, p.profit_mean, *p.profit_ci95, p.ruined,
+             p.ruin_probability, *p.ruin_ci95, p.structural_loss, p.safe]
+        )  # fmt: skip
+    atomic_write_text(folder / "frontier.csv", buffer.getvalue())
+    if result.points:
+        from loyaltysim.plotting import frontier_chart, save_figure
+
+        pts = result.points
+        fig = frontier_chart(
+            [p.value for p in pts],
+            [p.profit_mean for p in pts],
+            [p.profit_ci95[0] for p in pts],
+            [p.profit_ci95[1] for p in pts],
+            [p.ruin_probability for p in pts],
+            [p.ruin_ci95[0] for p in pts],
+            [p.ruin_ci95[1] for p in pts],
+            result.param,
+            result.largest_safe,
+            result.most_profitable,
+        )
+        save_figure(fig, folder / "frontier")
+    return folder
