@@ -36,13 +36,22 @@ def scenario_for(customers: int, days: int) -> dict:
             "segments": [
                 {"name": "regulars", "share": 0.35, "visits_per_month": 12.0, "attachment": 0.55},
                 {"name": "occasional", "share": 0.45, "visits_per_month": 3.0},
-                {"name": "deal seekers", "share": 0.2, "visits_per_month": 2.0,
-                 "deal_proneness": 0.7, "price_sensitivity": 1.6},
+                {
+                    "name": "deal seekers",
+                    "share": 0.2,
+                    "visits_per_month": 2.0,
+                    "deal_proneness": 0.7,
+                    "price_sensitivity": 1.6,
+                },
             ],
         },
         "discount": {"kind": "points", "reward_points": 45.0, "reward_value": 4.5},
-        "followup": {"kind": "after_purchase", "channel": "phone_call",
-                     "target": "dissatisfied", "monthly_budget": 0.5 * customers},
+        "followup": {
+            "kind": "after_purchase",
+            "channel": "phone_call",
+            "target": "dissatisfied",
+            "monthly_budget": 0.5 * customers,
+        },
     }
 
 
@@ -64,8 +73,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
-    print(f"{'customers':>10} {'days':>5} {'wall s':>7} {'cpu s':>7} "
-          f"{'M cust-days/s':>14} {'peak MB':>8} {'end customers':>14}")
+    print(
+        f"{'customers':>10} {'days':>5} {'wall s':>7} {'cpu s':>7} "
+        f"{'M cust-days/s':>14} {'peak MB':>8} {'end customers':>14}"
+    )
     for size in args.sizes:
         queue: mp.Queue = ctx.Queue()
         proc = ctx.Process(target=_case, args=(size, args.days, queue))
@@ -74,8 +85,10 @@ def main() -> None:
         proc.join()
         rate = size * args.days / wall / 1e6
         note = f"  (ruined on day {ruin})" if ruin is not None else ""
-        print(f"{size:>10,} {args.days:>5} {wall:>7.2f} {cpu:>7.2f} {rate:>14.1f} "
-              f"{peak:>8.0f} {end:>14,}{note}")
+        print(
+            f"{size:>10,} {args.days:>5} {wall:>7.2f} {cpu:>7.2f} {rate:>14.1f} "
+            f"{peak:>8.0f} {end:>14,}{note}"
+        )
 
 
 if __name__ == "__main__":

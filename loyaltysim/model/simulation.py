@@ -430,13 +430,19 @@ class Simulation:
         self.today["complaints"] += len(complained)
         self.start_recovery(complained)
 
-    def start_recovery(self, idx: np.ndarray) -> None:
-        """The business knows of the problem: it resolves it (or not) after a delay."""
+    def start_recovery(self, idx: np.ndarray, complained: bool = True) -> None:
+        """The business knows of the problem: it resolves it (or not) after a delay.
+
+        ``complained`` is False when the business found the problem itself (a call): a
+        fix it then fails to make leaves the customer as they were, whereas a complaint
+        left unresolved is an injury of its own.
+        """
         if len(idx) == 0:
             return
         pop, biz = self.pop, self.biz
         pop.known_unhappy[idx] = True
-        pop.recovery[idx] = RECOVERY_PENDING
+        if complained:  # a call is not a complaint: the complaint history stays as it was
+            pop.recovery[idx] = RECOVERY_PENDING
         draws = self.rng["complaints"].random((2, len(idx)))
         resolved = draws[0] < biz.complaint_resolution_rate
         delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-draws[1]))
@@ -444,9 +450,11 @@ class Simulation:
             group = delay == d
             # Due d days after today, at the delivery slot, whenever today it is called.
             delay = d + AT_DELIVERY - self.env.now % 1.0
-            self._after(delay, self._resolve, idx[group], resolved[group], float(d))
+            self._after(delay, self._resolve, idx[group], resolved[group], float(d), complained)
 
-    def _resolve(self, idx: np.ndarray, resolved: np.ndarray, delay: float) -> None:
+    def _resolve(
+        self, idx: np.ndarray, resolved: np.ndarray, delay: float, complained: bool = True
+    ) -> None:
         """The recovery ladder (de Matos et al. 2007): a quick fix of a first failure can
         leave the customer slightly happier than before (the recovery paradox); a second
         failure never does; an unresolved complaint hurts more than the failure itself."""
@@ -475,10 +483,13 @@ class Simulation:
             # Fixed, but late: half the grievance stays.
             pop.poor_service_memory[fixed] = np.maximum(pop.poor_service_memory[fixed] - 0.5, 0)
             pop.recovery[fixed] = RECOVERY_RESOLVED
-        pop.unresolved_memory[unfixed] += 1.0
-        pop.attachment[unfixed] *= 1 - b.unresolved_attachment
-        pop.satisfaction[unfixed] = np.maximum(pop.satisfaction[unfixed] - 0.05, 0)
-        pop.recovery[unfixed] = RECOVERY_UNRESOLVED
+        # A call that fails to fix things leaves the customer as they were: nothing had
+        # been asked of the business, so nothing was refused.
+        if complained:
+            pop.unresolved_memory[unfixed] += 1.0
+            pop.attachment[unfixed] *= 1 - b.unresolved_attachment
+            pop.satisfaction[unfixed] = np.maximum(pop.satisfaction[unfixed] - 0.05, 0)
+            pop.recovery[unfixed] = RECOVERY_UNRESOLVED
 
     def _word_of_mouth(self, n: int) -> None:
         """Delighted customers refer prospects; unhappy ones, and resentful hostages (high
@@ -547,7 +558,7 @@ class Simulation:
             pop.satisfaction_before_failure[unhappy] = np.maximum(
                 pop.satisfaction[unhappy], self.sc.business.service_quality
             )
-            self.start_recovery(unhappy)
+            self.start_recovery(unhappy, complained=False)
 
     def _acquire(self, day: int) -> None:
         """Paid prospects convert at a rate that discounts raise (more so for the

@@ -200,9 +200,26 @@ def test_a_call_that_reaches_a_silently_unhappy_customer_starts_a_recovery() -> 
     pop.satisfaction[:3] = [0.1, 0.9, 0.1]
     pop.recovery[:3] = [RECOVERY_SILENT, 0, RECOVERY_PENDING]
     sim._deliver(np.arange(3))
-    assert pop.recovery[0] == RECOVERY_PENDING and pop.known_unhappy[0]
+    # Found and known to be unhappy; a call is not a complaint, so the history stays.
+    assert pop.known_unhappy[0] and pop.recovery[0] == RECOVERY_SILENT
     assert pop.recovery[1] == 0 and not pop.known_unhappy[1]
     assert sim.today["followups_reached"] == 3
+    # The recovery it started is resolved later, at the delivery slot.
+    pop.satisfaction_before_failure[0] = 0.8
+    sim.env.run(until=10)
+    assert pop.recovery[0] in (RECOVERY_SILENT, RECOVERY_RESOLVED, RECOVERY_RESOLVED_QUICKLY)
+
+
+def test_a_call_that_fails_to_fix_things_does_not_punish_like_an_ignored_complaint() -> None:
+    sc = make(horizon=10, initial=2, followup={"kind": "after_purchase", "channel": "phone_call"})
+    sim = Simulation(sc, 0, SEED)
+    pop = sim.pop
+    before = pop.attachment[:2].copy()
+    sim._resolve(np.arange(1), np.array([False]), 5.0, complained=False)
+    sim._resolve(np.arange(1, 2), np.array([False]), 5.0, complained=True)
+    assert pop.unresolved_memory[0] == 0 and pop.attachment[0] == before[0]
+    assert pop.unresolved_memory[1] == 1 and pop.attachment[1] < before[1]
+    assert pop.recovery[1] == RECOVERY_UNRESOLVED
 
 
 def test_a_channel_that_does_not_hear_back_starts_no_recovery() -> None:
