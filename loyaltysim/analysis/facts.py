@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loyaltysim.analysis.stats import mean_ci
+from loyaltysim.analysis.summary import realised_lifts
 from loyaltysim.experiment import Executor, run_experiment
 from loyaltysim.model.population import (
     ORIGIN_INITIAL,
@@ -389,11 +390,10 @@ def measure_facts(
 
     # 10. Break-even arithmetic
     m = world.business.gross_margin
-    purchases = _per_rep(base, lambda r: r.daily["purchases"].sum())
     checks = []
     for d in flat_rates:
         flat = runs[f"flat {d:.0%}"]
-        lift = float(np.mean(_per_rep(flat, lambda r: r.daily["purchases"].sum()) / purchases - 1))
+        lift = float(np.mean(realised_lifts(flat, base)))  # over the days both traded
         required = d / (m - d) if d < m else float("inf")
         change = float(np.mean(_per_rep(flat, profit) - _per_rep(base, profit)))
         checks.append((d, lift, required, change, lift >= required or change < 0))

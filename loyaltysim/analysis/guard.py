@@ -23,6 +23,24 @@ from loyaltysim.scenario import Scenario
 SAFE, UNSAFE, UNRESOLVED = "safe", "unsafe", "unresolved"
 
 
+def ruin_verdict(ruined: int, n: int, max_ruin_risk: float) -> tuple[str, int | None]:
+    """The ruin rule, used by ``check`` and ``summary.json`` alike.
+
+    Safe when the upper bound of the 95% Wilson interval is at most ``max_ruin_risk``;
+    unsafe when a run was ruined and the upper bound exceeds it (the guard errs on the
+    side of the business); unresolved when no run was ruined but too few ran to show the
+    risk is small enough, with the number of runs that would.
+    """
+    if n == 0:
+        return UNRESOLVED, reps_to_resolve(max_ruin_risk)
+    hi = wilson_interval(ruined, n)[1]
+    if hi <= max_ruin_risk:
+        return SAFE, None
+    if ruined:
+        return UNSAFE, None
+    return UNRESOLVED, reps_to_resolve(max_ruin_risk)
+
+
 @dataclass
 class Verdict:
     """The guard's verdict on one variant, with the figures behind it."""
@@ -134,13 +152,9 @@ def assess(
             w.indicator == "structural_loss" for r in results for w in r.warnings
         )
         structural = headline >= margin or fired_structural
-        if structural or (ruined and hi > max_ruin_risk):
-            status = UNSAFE
-        elif hi > max_ruin_risk:
-            status = UNRESOLVED
-        else:
-            status = SAFE
-        needed = reps_to_resolve(max_ruin_risk) if status == UNRESOLVED else None
+        status, needed = ruin_verdict(ruined, n, max_ruin_risk)
+        if structural:
+            status, needed = UNSAFE, None
         ruin = block["ruin"]
         be = block["break_even"]
         discounted = be["effective_discount"] > 0 and name != summary["variants"][0]["name"]

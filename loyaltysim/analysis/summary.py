@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from loyaltysim.analysis.guard import ruin_verdict
 from loyaltysim.analysis.metrics import METRIC_NAMES, metric_arrays
 from loyaltysim.analysis.stats import (
     mean_ci,
     median_or_nan,
     paired_difference,
-    reps_to_resolve,
     wilson_interval,
 )
 from loyaltysim.model.result import CAUSES, RunResult
@@ -112,9 +112,8 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
     warned), ``median_lead_days`` (ruin day minus first warning day, over ruined replications
     warned strictly before the ruin day: a same-day warning gives no time to act), and the
     extras ``ruined``, ``warned``, ``warned_before_ruin``, ``max_ruin_probability``,
-    ``verdict`` ("safe" when the Wilson upper bound is below the guard's threshold, "unsafe"
-    when the lower bound is above it, else "unresolved") and ``replications_needed`` (when
-    unresolved: replications for the interval to resolve it if the observed rate held).
+    ``verdict`` and ``replications_needed`` (the guard's rule:
+    :func:`loyaltysim.analysis.guard.ruin_verdict`).
     Days are simulation days from 0.
     """
     n = len(results)
@@ -129,17 +128,7 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
     probability = ruined / n if n else math.nan
     lo, hi = wilson_interval(ruined, n, LEVEL)
     t = max_ruin_probability
-    needed: int | None = None
-    if n == 0:
-        verdict = "unresolved"
-    elif hi < t:
-        verdict = "safe"
-    elif lo > t:
-        verdict = "unsafe"
-    else:
-        verdict = "unresolved"
-        if probability != t:
-            needed = reps_to_resolve(t, LEVEL, rate=probability)
+    verdict, needed = ruin_verdict(ruined, n, t)
     return {
         "probability": probability,
         "ci95": [lo, hi],

@@ -3,7 +3,9 @@
 Kinds and targets are small functions in explicit registries; adding one is one function
 and one registry line. Everything the business uses to pick targets is something it can
 observe: purchases, visit gaps, spend, complaints and what its calls heard back. It never
-reads a customer's true satisfaction.
+reads a customer's true satisfaction, nor whether a customer has quietly left: its books
+hold everyone seen within ``lapsed_after_days``, and contacts to those who have in fact
+gone cost money and do nothing.
 """
 
 from __future__ import annotations
@@ -42,16 +44,25 @@ class Followup(Frozen):
     min_days_between_contacts: int = Field(
         14, ge=0, le=3650, description="a customer is not contacted again within this many days"
     )
+    lapsed_after_days: int = Field(
+        180, ge=1, le=36_500, description="unseen this long, a customer is off the books"
+    )
 
 
 def _after_purchase(f: Followup, day: int, pop: Population, buyers: np.ndarray) -> np.ndarray:
     return buyers
 
 
+def on_the_books(f: Followup, day: int, pop: Population) -> np.ndarray:
+    """Customers the business still counts as its own: seen within ``lapsed_after_days``."""
+    since = day - pop.last_visit[: pop.size].astype(np.int64)
+    return since <= f.lapsed_after_days
+
+
 def _periodic(f: Followup, day: int, pop: Population, buyers: np.ndarray) -> np.ndarray:
     if day == 0 or day % f.every_days:
         return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(pop.active[: pop.size])
+    return np.flatnonzero(on_the_books(f, day, pop))
 
 
 def _at_risk_kind(f: Followup, day: int, pop: Population, buyers: np.ndarray) -> np.ndarray:
@@ -59,12 +70,11 @@ def _at_risk_kind(f: Followup, day: int, pop: Population, buyers: np.ndarray) ->
 
 
 def at_risk_mask(f: Followup, day: int, pop: Population) -> np.ndarray:
-    """Observable risk: an active customer whose time since the last visit exceeds
+    """Observable risk: a customer on the books whose time since the last visit exceeds
     ``at_risk_gap_factor`` times their own usual gap between visits."""
     n = pop.size
-    seen = pop.last_visit[:n] >= 0
-    gap = day - pop.last_visit[:n]
-    return pop.active[:n] & seen & (gap > f.at_risk_gap_factor * pop.usual_gap[:n])
+    gap = day - pop.last_visit[:n].astype(np.int64)
+    return on_the_books(f, day, pop) & (gap > f.at_risk_gap_factor * pop.usual_gap[:n])
 
 
 KINDS: dict[str, Callable[[Followup, int, Population, np.ndarray], np.ndarray]] = {
@@ -95,8 +105,7 @@ def _at_risk(f: Followup, day: int, pop: Population, c: np.ndarray, u: np.ndarra
 def _top_spenders(
     f: Followup, day: int, pop: Population, c: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
-    n = pop.size
-    spend = pop.spend[:n][pop.active[:n]]
+    spend = pop.spend[: pop.size][on_the_books(f, day, pop)]
     if len(spend) == 0:
         return c[:0]
     cut = np.quantile(spend, 1.0 - f.top_share)

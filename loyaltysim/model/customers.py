@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loyaltysim.model.population import Population
+from loyaltysim.model.population import NEVER, Population
 from loyaltysim.scenario.schema import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -66,8 +66,18 @@ def add_customers(
     pop.origin[rows] = origin
     pop.active[rows] = True
     pop.usual_gap[rows] = 1.0 / np.maximum(pop.visit_rate[rows], 1e-6)
-    tenure = np.rint(rng.exponential(MEAN_PRIOR_TENURE_DAYS, count)) if prior_tenure else 0
-    pop.joined[rows] = day - tenure
+    pop.joined[rows] = day
+    pop.last_visit[rows] = NEVER
+    if prior_tenure:
+        # Existing customers have a history: a tenure, visits already made, and a last
+        # visit a gap ago (so a welcome offer is not theirs, and the business knows when
+        # it last saw them).
+        tenure = np.rint(rng.exponential(MEAN_PRIOR_TENURE_DAYS, count))
+        rate = pop.visit_rate[rows]
+        pop.joined[rows] = day - tenure
+        pop.visits[rows] = np.maximum(np.rint(rate * tenure), 1).astype(np.int32)
+        since = np.minimum(np.rint(rng.exponential(1.0 / np.maximum(rate, 1e-6))), tenure)
+        pop.last_visit[rows] = (day - since).astype(np.int32)
     return rows
 
 

@@ -58,6 +58,16 @@ class Monitor:
                 )
             elif discount > 0:
                 needed = discount / (self.margin - discount)
+                at_list = total("demand_at_list")
+                lift = total("demand") / at_list - 1 if at_list > 0 else 0.0
+                if lift < needed:
+                    self._fire(
+                        day,
+                        "lift_shortfall",
+                        f"the {discount:.0%} discount wins about {lift:.0%} more purchases "
+                        f"from today's customers; it needs {needed:.0%} to pay for itself",
+                        severity="advice",
+                    )
                 share = total("discounted_purchases") / purchases
                 reference = float(daily["mean_reference_price"][day]) / self.biz.price
                 if share >= 0.5 and reference <= 1 - discount / 2:

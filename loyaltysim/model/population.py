@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+# ``last_visit`` of a customer who has never bought (days may be negative: history).
+NEVER = -(2**31)
+
 # How a customer came to the business (column ``origin``).
 ORIGIN_INITIAL, ORIGIN_PAID, ORIGIN_REFERRAL, ORIGIN_WIN_BACK = 0, 1, 2, 3
 
@@ -117,7 +120,7 @@ class Population:
         rows = slice(self.size, self.size + count)
         self.size += count
         self.left[rows] = -1
-        self.last_visit[rows] = -1
+        self.last_visit[rows] = NEVER
         self.offer_until[rows] = -1
         self.last_contact[rows] = -1
         return rows

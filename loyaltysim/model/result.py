@@ -28,6 +28,8 @@ DAILY_SERIES: tuple[str, ...] = (
     "purchases",  # tickets sold by the business
     "discounted_purchases",  # of which sold below list price
     "competitor_purchases",  # tickets our customers bought from the competitor
+    "demand",  # expected tickets of today's shoppers at the prices they were offered
+    "demand_at_list",  # the same shoppers' expected tickets had every price been list
     "list_revenue",  # tickets x list price
     "revenue",  # money taken, after discounts and rewards
     "discount_cost",  # list_revenue - revenue

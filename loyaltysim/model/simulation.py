@@ -8,7 +8,7 @@ day + 0.0   market day: occasions, choice, service, complaints, word of mouth,
             follow-up decisions, defection, acquisition (one vectorised batch)
 day + 0.5   follow-up deliveries and complaint resolutions due today
 day + 0.7   competitor: promotions start and end
-day + 0.8   month end: fixed costs
+day + 0.8   first day of a month: fixed costs
 day + 0.9   recorder: the day's aggregates
 day + 0.95  monitor: early warnings, and ruin, which ends the replication
 ==========  =====================================================================
@@ -29,6 +29,7 @@ from loyaltysim.followups import select_contacts
 from loyaltysim.model.customers import DAYS_PER_MONTH, add_customers, draw_segments
 from loyaltysim.model.monitor import Monitor
 from loyaltysim.model.population import (
+    NEVER,
     ORIGIN_INITIAL,
     ORIGIN_PAID,
     ORIGIN_REFERRAL,
@@ -57,7 +58,7 @@ CAUSE = {name: code for code, name in enumerate(CAUSES)}
 DAYS_PER_YEAR = 365.0
 
 # Offsets of the processes within a day (see the module docstring).
-AT_DELIVERY, AT_COMPETITOR, AT_MONTH_END, AT_RECORD, AT_MONITOR = 0.5, 0.7, 0.8, 0.9, 0.95
+AT_DELIVERY, AT_COMPETITOR, AT_ACCOUNTS, AT_RECORD, AT_MONITOR = 0.5, 0.7, 0.8, 0.9, 0.95
 
 
 def half_life_factor(days: float) -> float:
@@ -149,7 +150,7 @@ class Simulation:
         for process in (
             self._market(),
             self._competitor(),
-            self._month_end(),
+            self._month_start(),
             self._recorder(),
             self._monitor(),
         ):
@@ -176,12 +177,13 @@ class Simulation:
             self.competitor_promo = False
             yield self.env.timeout(comp.promotion_every_days - comp.promotion_days)
 
-    def _month_end(self) -> Generator[Any, Any, None]:
-        month = 1
+    def _month_start(self) -> Generator[Any, Any, None]:
+        month = 0
         while True:
-            # Fixed costs fall due on the last day of each month.
-            due = int(np.ceil(month * DAYS_PER_MONTH)) - 1
-            yield self.env.timeout(due + AT_MONTH_END - self.env.now)
+            # Fixed costs (rent, wages) are paid at the start of each month, so a horizon
+            # of n months pays n months.
+            due = int(np.ceil(month * DAYS_PER_MONTH))
+            yield self.env.timeout(due + AT_ACCOUNTS - self.env.now)
             self.today["fixed_costs"] += self.biz.fixed_costs_per_month
             self.cash -= self.biz.fixed_costs_per_month
             month += 1
@@ -218,6 +220,7 @@ class Simulation:
     # ---------------------------------------------------------------- market day
     def market_day(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
+        self.rng.start_day(day)
         self._spend("offer_cost", self.policy.start_of_day(day, pop, self.rng["policy"]))
         self._drift(n)
         financial, visit_multiplier = self.policy.customer_effects(pop)
@@ -243,9 +246,10 @@ class Simulation:
         self.cash -= amount
 
     def _drift(self, n: int) -> None:
-        """What time alone does: memories fade, attachment decays without contact
-        (complacency), follow-up glow fades, the competitor's marketing spreads awareness
-        and unused awareness is forgotten."""
+        """What time alone does: memories fade; attachment decays every day (complacency:
+        only exceptional moments, recoveries and follow-ups renew it); follow-up glow
+        fades; the competitor's marketing spreads awareness, and unused awareness is
+        forgotten."""
         pop = self.pop
         for memory in (
             pop.indifference_memory,
@@ -320,9 +324,41 @@ class Simulation:
         e_focal = np.exp(v_focal)
         e_rival = np.where(u_aware < pop.awareness[shoppers], np.exp(v_rival), 0.0)
         total = 1.0 + e_focal + e_rival
+        self._count_demand(shoppers, tickets, rates, price, v_focal, e_focal, e_rival, total)
         to_focal = u_choice < e_focal / total
         to_rival = ~to_focal & (u_choice < (e_focal + e_rival) / total)
         return shoppers[to_focal], rates[to_focal], shoppers[to_rival]
+
+    def _count_demand(
+        self,
+        shoppers: np.ndarray,
+        tickets: np.ndarray,
+        rates: np.ndarray,
+        price: np.ndarray,
+        v_focal: np.ndarray,
+        e_focal: np.ndarray,
+        e_rival: np.ndarray,
+        total: np.ndarray,
+    ) -> None:
+        """Expected tickets at the offered prices and, for the same shoppers, at list
+        price: their ratio is the lift the discount buys from today's customers (the
+        monitor compares it with the d / (m - d) a discount needs). Retention and
+        acquisition gains come on top, and show in the paired comparison with the base."""
+        expected = e_focal / total
+        self.today["demand"] += float(expected @ tickets)
+        off = np.flatnonzero(rates > 0)
+        at_list = expected.copy()
+        if len(off):
+            idx = shoppers[off]
+            v_list = (
+                v_focal[off]
+                - self.price_utility(idx, price[off])
+                + self.price_utility(idx, self.biz.price)
+                - self.beh.deal_weight * self.pop.deal_proneness[idx]
+            )
+            e_list = np.exp(v_list)
+            at_list[off] = e_list / (1.0 + e_list + e_rival[off])
+        self.today["demand_at_list"] += float(at_list @ tickets)
 
     def _purchase(self, day: int, idx: np.ndarray, tickets: np.ndarray, rates: np.ndarray) -> None:
         b, pop, p0 = self.beh, self.pop, self.biz.price
@@ -345,12 +381,15 @@ class Simulation:
         a = b.reference_price_memory
         pop.reference_price[idx] = a * pop.reference_price[idx] + (1 - a) * paid_each
         pop.habit[idx] += b.habit_learning * (1 - pop.habit[idx])
-        # A deal withdrawn is felt as a loss by the deal-prone (cause `discount_ended`).
-        withdrawn = np.maximum(pop.last_discount[idx] - rates, 0.0)
-        pop.discount_loss[idx] += b.discount_loss_weight * withdrawn * pop.deal_proneness[idx]
-        pop.last_discount[idx] = rates
-        seen = pop.last_visit[idx] >= 0
-        gap = (day - pop.last_visit[idx]).astype(float)
+        # A deal withdrawn is felt as a loss by the deal-prone (cause `discount_ended`). A
+        # reward (points) is a one-off, not a standing deal: it neither sets the price a
+        # customer is used to nor is missed when it has been spent.
+        if not self.policy.one_off_rewards:
+            withdrawn = np.maximum(pop.last_discount[idx] - rates, 0.0)
+            pop.discount_loss[idx] += b.discount_loss_weight * withdrawn * pop.deal_proneness[idx]
+            pop.last_discount[idx] = rates
+        seen = pop.last_visit[idx] != NEVER
+        gap = (day - pop.last_visit[idx].astype(np.int64)).astype(float)
         pop.usual_gap[idx] = np.where(
             seen, 0.8 * pop.usual_gap[idx] + 0.2 * gap, pop.usual_gap[idx]
         )
@@ -376,7 +415,7 @@ class Simulation:
         # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
         # draw per customer keeps common random numbers, at a fifth of the cost of
         # drawing a normal for everyone.
-        z = ndtri(np.clip(self.rng["service"].random(n, dtype=np.float32)[idx], 1e-7, 1 - 1e-7))
+        z = ndtri(np.clip(self.rng["quality"].random(n, dtype=np.float32)[idx], 1e-7, 1 - 1e-7))
         indifferent = u < biz.staff_indifference
         poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
         exceptional = u >= 1.0 - biz.exceptional_service
@@ -449,8 +488,8 @@ class Simulation:
         for d in np.unique(delay):
             group = delay == d
             # Due d days after today, at the delivery slot, whenever today it is called.
-            delay = d + AT_DELIVERY - self.env.now % 1.0
-            self._after(delay, self._resolve, idx[group], resolved[group], float(d), complained)
+            wait = d + AT_DELIVERY - self.env.now % 1.0
+            self._after(wait, self._resolve, idx[group], resolved[group], float(d), complained)
 
     def _resolve(
         self, idx: np.ndarray, resolved: np.ndarray, delay: float, complained: bool = True

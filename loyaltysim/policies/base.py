@@ -7,7 +7,7 @@ work on whole index arrays at once; none of them loops over customers in Python.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -21,6 +21,9 @@ class DiscountBase(Frozen):
     """Default behaviour: no discount, no points, no switching cost of its own."""
 
     kind: str
+    # True when the programme's discounts are one-off rewards (a points card), not a
+    # standing price: they set no expectation and are not missed once spent.
+    one_off_rewards: ClassVar[bool] = False
 
     def headline_rate(self) -> float:
         """The discount a discounted sale carries, as a fraction of list price: what the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -24,6 +24,7 @@ class PointsProgram(DiscountBase):
     """
 
     kind: Literal["points"] = "points"
+    one_off_rewards: ClassVar[bool] = True
     points_per_currency: float = Field(1.0, gt=0.0, le=1000.0, description="points per unit paid")
     reward_points: float = Field(100.0, gt=0.0, le=1e7, description="points for one reward")
     reward_value: float = Field(5.0, gt=0.0, le=1e6, description="money off, per reward")
@@ -57,7 +58,7 @@ class PointsProgram(DiscountBase):
 
     def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size
-        idle = (day - pop.last_visit[:n] > self.expiry_days) & (pop.last_visit[:n] >= 0)
+        idle = day - pop.last_visit[:n].astype(np.int64) > self.expiry_days
         gone = ~pop.active[:n]
         pop.points[:n][idle | gone] = 0.0
         return 0.0

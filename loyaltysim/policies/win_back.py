@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 
 
 class WinBackOffer(DiscountBase):
-    """``after_days`` after a customer leaves, the business sends one offer of ``rate`` off
-    for ``offer_days``. The customer returns with probability
-    ``accept_probability x (0.5 + deal_proneness)``; a returned customer comes back with
-    halved attachment and, being won on a deal, may leave again when it ends."""
+    """A customer not seen for ``after_days`` is sent one offer of ``rate`` off for
+    ``offer_days``: the business sees a lapse, not a departure. A lapsed customer who has
+    in fact left returns with probability ``accept_probability x (0.5 + deal_proneness)``,
+    with halved attachment and, being won on a deal, may leave again when it ends; one who
+    still comes now and then simply gets the discount."""
 
     kind: Literal["win_back"] = "win_back"
     rate: float = Field(0.20, ge=0.0, le=1.0, description="offer discount, fraction")
@@ -38,11 +39,15 @@ class WinBackOffer(DiscountBase):
     def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size
         u = rng.random(n, dtype=np.float32)
-        targets = np.flatnonzero(~pop.active[:n] & (pop.left[:n] == day - self.after_days))
+        targets = np.flatnonzero(pop.last_visit[:n] == day - self.after_days)
         if len(targets) == 0:
             return 0.0
-        take_up = self.accept_probability * (0.5 + pop.deal_proneness[targets])
-        back = targets[u[targets] < take_up]
+        slow = targets[pop.active[targets]]
+        pop.offer_rate[slow] = self.rate
+        pop.offer_until[slow] = day + self.offer_days
+        gone = targets[~pop.active[targets]]
+        take_up = self.accept_probability * (0.5 + pop.deal_proneness[gone])
+        back = gone[u[gone] < take_up]
         pop.active[back] = True
         pop.left[back] = -1
         pop.origin[back] = ORIGIN_WIN_BACK

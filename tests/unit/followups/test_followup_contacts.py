@@ -11,6 +11,7 @@ import loyaltysim.model.simulation as simulation_module
 from loyaltysim.followups import DEFAULT_CHANNELS, KINDS, TARGETS, Followup, select_contacts
 from loyaltysim.model.customers import DAYS_PER_MONTH
 from loyaltysim.model.population import (
+    NEVER,
     RECOVERY_PENDING,
     RECOVERY_RESOLVED,
     RECOVERY_RESOLVED_QUICKLY,
@@ -170,21 +171,24 @@ def test_recently_contacted_customers_are_skipped() -> None:
     np.testing.assert_array_equal(chosen, [0, 1, 2])
 
 
-def test_periodic_and_at_risk_kinds() -> None:
-    pop = population(4)
-    pop.active[3] = False
-    pop.last_visit[:4] = [95, 60, -1, 10]
-    pop.usual_gap[:4] = 10.0
-    periodic = Followup(kind="periodic", every_days=30)
+def test_periodic_and_at_risk_kinds_see_only_what_a_business_can() -> None:
+    pop = population(5)
+    pop.active[3] = False  # has quietly left: the business cannot know
+    pop.last_visit[:5] = [95, 60, NEVER, 10, -150]
+    pop.usual_gap[:5] = 10.0
+    periodic = Followup(kind="periodic", every_days=30, lapsed_after_days=180)
     assert len(KINDS["periodic"](periodic, 31, pop, np.arange(0))) == 0
-    np.testing.assert_array_equal(KINDS["periodic"](periodic, 60, pop, np.arange(0)), [0, 1, 2])
-    at_risk = Followup(kind="at_risk", at_risk_gap_factor=2.0)
-    # Day 100: gaps 5, 40 (> 2 x 10), never seen, departed.
-    np.testing.assert_array_equal(KINDS["at_risk"](at_risk, 100, pop, np.arange(0)), [1])
+    # Day 120: everyone seen within 180 days, the departed included; not the never-seen,
+    # nor the one last seen 270 days ago (off the books).
+    np.testing.assert_array_equal(KINDS["periodic"](periodic, 120, pop, np.arange(0)), [0, 1, 3])
+    at_risk = Followup(kind="at_risk", at_risk_gap_factor=2.0, lapsed_after_days=180)
+    # Day 100: gaps 5, 40 (> 2 x 10), never seen, 90 (departed, still on the books), 250.
+    np.testing.assert_array_equal(KINDS["at_risk"](at_risk, 100, pop, np.arange(0)), [1, 3])
 
 
 def test_top_spenders_target() -> None:
     pop = population(10)
+    pop.last_visit[:10] = 25
     pop.spend[:10] = np.arange(10, dtype=float)
     f = Followup(kind="periodic", target="top_spenders", top_share=0.2)
     u = np.zeros(10, np.float32)

@@ -44,13 +44,14 @@ def net_flow(daily: dict[str, np.ndarray]) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the clock
-def test_fixed_costs_fall_on_month_ends_and_are_in_that_days_cash() -> None:
+def test_fixed_costs_fall_on_month_starts_and_are_in_that_days_cash() -> None:
     sc = make(horizon=200, business={"fixed_costs_per_month": 1000.0})
     r = simulate(sc, 0, SEED)
-    due = [int(np.ceil(m * DAYS_PER_MONTH)) - 1 for m in range(1, 7)]
+    due = [int(np.ceil(m * DAYS_PER_MONTH)) for m in range(7)]
+    assert due[0] == 0 and len(due) == 7  # 200 days pay 7 months, the first on day 0
     assert np.flatnonzero(r.daily["fixed_costs"]).tolist() == due
     assert np.all(r.daily["fixed_costs"][due] == 1000.0)
-    # Month end (0.8) runs before the recorder (0.9): each day's cash has that day's flows.
+    # Accounts (0.8) run before the recorder (0.9): each day's cash has that day's flows.
     cash = np.concatenate([[sc.business.starting_cash], r.daily["cash"]])
     np.testing.assert_allclose(np.diff(cash), net_flow(r.daily), atol=1e-6)
 
@@ -149,13 +150,15 @@ def ruinous(**business: Any) -> Scenario:
     return make(horizon=200, business={"fixed_costs_per_month": 200_000.0, **business})
 
 
-def test_huge_fixed_costs_ruin_the_business_at_the_first_month_end() -> None:
+def test_huge_fixed_costs_ruin_the_business_when_the_rent_is_due() -> None:
+    # 25,000 in the bank, 200,000 due on day 0, then 100,000 due on day 31.
     r = simulate(ruinous(), 0, SEED)
-    assert r.ruined
-    assert r.ruin_day == int(np.ceil(DAYS_PER_MONTH)) - 1
-    cash = r.daily["cash"]
+    assert r.ruined and r.ruin_day == 0
+    later = simulate(ruinous(starting_cash=250_000.0, fixed_costs_per_month=100_000.0), 0, SEED)
+    assert later.ruined and later.ruin_day == int(np.ceil(2 * DAYS_PER_MONTH))
+    cash = later.daily["cash"]
     # The monitor (0.95) reads the cash the recorder (0.9) wrote on the same day.
-    assert cash[r.ruin_day] < 0.0 <= cash[r.ruin_day - 1]
+    assert cash[later.ruin_day] < 0.0 <= cash[later.ruin_day - 1]
 
 
 def test_a_business_without_fixed_costs_is_not_ruined() -> None:
@@ -190,9 +193,9 @@ def test_an_overdraft_floor_postpones_ruin() -> None:
 
 
 def test_a_ruin_warning_comes_before_the_ruin() -> None:
-    r = simulate(ruinous(fixed_costs_per_month=60_000.0), 0, SEED)
-    assert r.ruined and r.first_warning_day is not None
-    assert r.first_warning_day <= r.ruin_day
+    r = simulate(ruinous(fixed_costs_per_month=40_000.0, starting_cash=150_000.0), 0, SEED)
+    assert r.ruined and r.first_warning_day is not None and r.ruin_day is not None
+    assert r.first_warning_day < r.ruin_day
 
 
 # ---------------------------------------------------------------- boundaries
