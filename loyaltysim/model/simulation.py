@@ -345,7 +345,7 @@ class Simulation:
         monitor compares it with the d / (m - d) a discount needs). Retention and
         acquisition gains come on top, and show in the paired comparison with the base."""
         expected = e_focal / total
-        self.today["demand"] += float(expected @ tickets)
+        self.today["demand"] += float(np.einsum("i,i->", expected, tickets))
         off = np.flatnonzero(rates > 0)
         at_list = expected.copy()
         if len(off):
@@ -358,7 +358,7 @@ class Simulation:
             )
             e_list = np.exp(v_list)
             at_list[off] = e_list / (1.0 + e_list + e_rival[off])
-        self.today["demand_at_list"] += float(at_list @ tickets)
+        self.today["demand_at_list"] += float(np.einsum("i,i->", at_list, tickets))
 
     def _purchase(self, day: int, idx: np.ndarray, tickets: np.ndarray, rates: np.ndarray) -> None:
         b, pop, p0 = self.beh, self.pop, self.biz.price
