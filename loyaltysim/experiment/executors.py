@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -52,16 +53,27 @@ class ProcessExecutor:
                     break
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                # Hand on every success in this batch before reporting a failure in it, so
+                # that work which did finish is kept by the caller.
+                failure: tuple[str, BaseException] | None = None
+                finished: list[tuple[int, R]] = []
+                for future in sorted(done, key=pending.__getitem__):
                     key = pending.pop(future)
                     try:
-                        result = future.result()
-                    except Exception as exc:  # a crashed worker or a failing task
-                        raise ExecutorError(f"task {key} failed: {exc!r}") from exc
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending[pool.submit(fn, nxt[1])] = nxt[0]
-                    yield key, result
+                        finished.append((key, future.result()))
+                    except BrokenProcessPool as exc:
+                        why = f"a worker process died (killed, or out of memory?): {exc}"
+                        failure = failure or (f"task {key} failed: {why}", exc)
+                    except Exception as exc:  # a failing task
+                        failure = failure or (f"task {key} failed: {exc!r}", exc)
+                if failure is None:
+                    for _ in finished:
+                        nxt = next(queue, None)
+                        if nxt is not None:
+                            pending[pool.submit(fn, nxt[1])] = nxt[0]
+                yield from finished
+                if failure is not None:
+                    raise ExecutorError(failure[0]) from failure[1]
         finally:
             for future in pending:
                 future.cancel()
@@ -90,16 +102,35 @@ class DaskExecutor:
             self.client = Client(address, timeout="10s")
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """Like :meth:`ProcessExecutor.map_unordered`: at most two tasks per worker thread
+        are on the cluster at once, and each result is released there as soon as it is
+        gathered, so neither the client nor the cluster holds a whole sweep."""
         from dask.distributed import as_completed
 
-        futures = {self.client.submit(fn, task, pure=False): key for key, task in enumerate(tasks)}
+        threads = sum(self.client.nthreads().values()) or 1
+        limit = max(2, 2 * threads)
+        queue = iter(enumerate(tasks))
+        futures: dict[Any, int] = {}
+        flow = as_completed()
+
+        def submit_next() -> None:
+            nxt = next(queue, None)
+            if nxt is not None:
+                future = self.client.submit(fn, nxt[1], pure=False)
+                futures[future] = nxt[0]
+                flow.add(future)
+
         try:
-            for future in as_completed(futures):
-                key = futures[future]
+            for _ in range(limit):
+                submit_next()
+            for future in flow:
+                key = futures.pop(future)
                 try:
                     result = future.result()
                 except Exception as exc:
                     raise ExecutorError(f"task {key} failed on the cluster: {exc!r}") from exc
+                future.release()
+                submit_next()
                 yield key, result
         finally:
             self.client.cancel(list(futures))
