@@ -194,20 +194,28 @@ def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> 
         )  # fmt: skip
     atomic_write_text(folder / "frontier.csv", buffer.getvalue())
     if result.points:
-        from loyaltysim.plotting import frontier_chart, save_figure
+        from loyaltysim.plotting import save_figure
 
-        pts = result.points
-        fig = frontier_chart(
-            [p.value for p in pts],
-            [p.profit_mean for p in pts],
-            [p.profit_ci95[0] for p in pts],
-            [p.profit_ci95[1] for p in pts],
-            [p.ruin_probability for p in pts],
-            [p.ruin_ci95[0] for p in pts],
-            [p.ruin_ci95[1] for p in pts],
-            result.param,
-            result.largest_safe,
-            result.most_profitable,
-        )
-        save_figure(fig, folder / "frontier")
+        save_figure(frontier_figure(result, scenario), folder / "frontier")
     return folder
+
+
+def frontier_figure(result: FrontierResult, scenario: Scenario) -> Any:
+    """The frontier chart (a matplotlib Figure): profit and ruin risk with their bands,
+    the cliff marked, the most profitable safe value starred."""
+    from loyaltysim.plotting import frontier_chart
+
+    pts = result.points
+    return frontier_chart(
+        [p.value for p in pts],
+        [p.profit_mean for p in pts],
+        [p.profit_ci95[0] for p in pts],
+        [p.profit_ci95[1] for p in pts],
+        [p.ruin_probability for p in pts],
+        [p.ruin_ci95[0] for p in pts],
+        [p.ruin_ci95[1] for p in pts],
+        result.param,
+        result.largest_safe,
+        result.most_profitable,
+        max_ruin_probability=result.max_ruin_risk,
+    )
