@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 EXIT_OK = 0
-EXIT_GUARD_BREACHED = 1  # `check`: ruin risk above the limit, or a warning fired
+EXIT_GUARD_BREACHED = 1  # `check`: a variant unsafe or unresolved; `facts`: a fact fails
 EXIT_USAGE = 2  # click's own code for usage errors
 EXIT_INVALID_SCENARIO = 3
 EXIT_RUNTIME_FAILURE = 4

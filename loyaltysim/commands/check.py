@@ -31,12 +31,14 @@ RISK = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 )
 @run_options
 def check(scenario: str, max_ruin_risk: float | None, opts: RunOptions) -> None:
-    """Is any variant at risk of ruin? Exit 0 when every variant is safe, 1 when one is not.
+    """Is any variant at risk of ruin? Exit 0 when every variant is safe, else 1.
 
-    A variant is unsafe when its discount is at or above the gross margin, or when the
-    upper bound of its ruin probability (95% Wilson interval) exceeds the acceptable risk.
-    Without --reps, check runs as many replications as it takes to show a risk below the
-    acceptable one (73 for 5%); results are written only with --output.
+    A variant is unsafe when its discount is at or above the gross margin (known before
+    running, or seen as a structural-loss warning), or when a run was ruined and the upper
+    bound of its ruin probability (95% Wilson interval) exceeds the acceptable risk. With
+    no ruined run but too few runs to show the risk is below it, the verdict is
+    unresolved, which also exits 1. Without --reps, check runs as many replications as
+    that takes (73 for 5%); results are written only with --output.
     """
     from loyaltysim.analysis.guard import assess, replications_for
     from loyaltysim.jobs import run_job

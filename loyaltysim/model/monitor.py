@@ -1,8 +1,10 @@
 """Early warnings of ruin, computed as the simulation runs.
 
-Each indicator looks only at what a business owner could see in their own books up to
-that day (a trailing window of the daily series and the cash balance), fires at most once
-per replication, and says why in plain words. Thresholds follow the over-discounting
+Each indicator looks at what a business owner could see in their own books up to that day
+(a trailing window of the daily series and the cash balance), fires at most once per
+replication, and says why in plain words. One is a forecast rather than a reading of the
+books: ``lift_shortfall`` uses the model's own counterfactual (the same shoppers priced at
+list price), as an analyst's demand model would. Thresholds follow the over-discounting
 arithmetic of the modelling basis: with gross margin m and effective discount d, every
 discounted sale loses money once d >= m, and the volume lift needed to keep gross profit
 is d / (m - d).

@@ -38,7 +38,7 @@ DAILY_SERIES: tuple[str, ...] = (
     "followup_cost",
     "acquisition_cost",  # paid prospects
     "offer_cost",  # win-back offers sent
-    "fixed_costs",  # charged at each month end
+    "fixed_costs",  # paid on the first day of each month
     "cash",  # end of day
     "churned",
     "acquired",  # all new customers (paid + referred + won back)

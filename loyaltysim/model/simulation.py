@@ -379,7 +379,9 @@ class Simulation:
         # Price memory: the reference price moves towards what was paid (Kalyanaram &
         # Winer 1995), so frequent discounts teach customers to expect them.
         a = b.reference_price_memory
-        pop.reference_price[idx] = a * pop.reference_price[idx] + (1 - a) * paid_each
+        # A one-off reward is a gift, not a price: the price remembered is the list price.
+        remembered = p0 if self.policy.one_off_rewards else paid_each
+        pop.reference_price[idx] = a * pop.reference_price[idx] + (1 - a) * remembered
         pop.habit[idx] += b.habit_learning * (1 - pop.habit[idx])
         # A deal withdrawn is felt as a loss by the deal-prone (cause `discount_ended`). A
         # reward (points) is a one-off, not a standing deal: it neither sets the price a

@@ -1,4 +1,4 @@
-"""Win-back offers to customers who have left."""
+"""Win-back offers to customers who have lapsed (not seen for a while)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ class WinBackOffer(DiscountBase):
 
     kind: Literal["win_back"] = "win_back"
     rate: float = Field(0.20, ge=0.0, le=1.0, description="offer discount, fraction")
-    after_days: int = Field(30, ge=1, le=3650, description="days after leaving the offer goes")
+    after_days: int = Field(
+        30, ge=1, le=3650, description="an offer goes to a customer unseen for this many days"
+    )
     offer_days: int = Field(30, ge=1, le=3650, description="how long the offer is valid")
     accept_probability: float = Field(0.15, ge=0.0, le=1.0, description="base take-up")
     offer_cost: float = Field(1.0, ge=0.0, le=1e6, description="cost of sending one offer")

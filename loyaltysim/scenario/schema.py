@@ -61,7 +61,10 @@ class Business(Frozen):
         0.6, ge=0.0, le=1.0, description="share of complaints resolved"
     )
     complaint_resolution_days: float = Field(
-        3.0, ge=0.0, le=365.0, description="mean days to resolve a complaint"
+        3.0,
+        ge=0.0,
+        le=365.0,
+        description="mean of the exponential delay to resolve a complaint, days (rounded up)",
     )
     prospects_per_month: float = Field(120.0, ge=0.0, le=1e7, description="paid marketing reach")
     cost_per_prospect: float = Field(3.0, ge=0.0, le=1e6, description="money per prospect")
@@ -150,8 +153,9 @@ class Competitor(Frozen):
 class Guard(Frozen):
     """``[guard]``: when a plan counts as unsafe."""
 
+    # Above 0: no finite number of runs can show a risk of exactly zero.
     max_ruin_probability: float = Field(
-        0.05, ge=0.0, le=1.0, description="largest acceptable probability of ruin"
+        0.05, gt=0.0, lt=1.0, description="largest acceptable probability of ruin"
     )
 
 
@@ -175,7 +179,7 @@ class Behaviour(Frozen):
     reference_price_memory: float = Field(
         0.9, ge=0, le=1, description="alpha in R <- alpha R + (1 - alpha) price paid"
     )
-    habit_learning: float = Field(0.1, ge=0, le=1, description="habit step per occasion")
+    habit_learning: float = Field(0.1, ge=0, le=1, description="habit step per buying day")
     # Service experience and satisfaction (Oliver 1980; Anderson & Sullivan 1993)
     quality_noise: float = Field(0.10, ge=0, le=1, description="sd of a visit's quality")
     quality_heterogeneity: float = Field(
@@ -188,7 +192,7 @@ class Behaviour(Frozen):
     shortfall_asymmetry: float = Field(
         2.0, ge=1, le=5, description="shortfalls weigh this many times surpluses"
     )
-    satisfaction_smoothing: float = Field(0.1, gt=0, le=1, description="S step per visit")
+    satisfaction_smoothing: float = Field(0.1, gt=0, le=1, description="S step per buying day")
     expectation_learning: float = Field(0.05, ge=0, le=1, description="lambda in E <- E + l(P-E)")
     # Attachment
     attachment_half_life_days: float = Field(365.0, gt=0, le=36_500, description="slow decay")
@@ -230,14 +234,20 @@ class Behaviour(Frozen):
         0.05, ge=0, le=1, description="awareness gained by a customer who hears a warning"
     )
     negative_conversion_effect: float = Field(
-        5.0, ge=0, le=100, description="prospect conversion x exp(-k x warnings per customer)"
+        5.0,
+        ge=0,
+        le=100,
+        description="conversion x exp(-k x smoothed warnings per customer per month)",
     )
     # Acquisition and deals (Lewis 2006)
     deal_attraction: float = Field(
         3.0, ge=0, le=100, description="conversion x (1 + k x discount x deal proneness)"
     )
     discount_loss_weight: float = Field(
-        1.0, ge=0, le=100, description="discount_loss added per unit of discount withdrawn"
+        1.0,
+        ge=0,
+        le=100,
+        description="discount_loss per unit of standing discount withdrawn, x deal proneness",
     )
     trait_concentration: float = Field(
         20.0, gt=0, le=1e4, description="Beta concentration of individual traits"

@@ -299,7 +299,10 @@ def test_price_must_be_positive() -> None:
         ("[discount]\nkind = 'flat'\nrate = -0.1\n", 8, "discount.rate",
          "must be at least 0, got -0.1"),
         ("[guard]\nmax_ruin_probability = 2\n", 7, "guard.max_ruin_probability",
-         "must be at most 1, got 2"),
+         "must be less than 1, got 2"),
+        # No finite number of runs can show a risk of exactly zero.
+        ("[guard]\nmax_ruin_probability = 0\n", 7, "guard.max_ruin_probability",
+         "must be greater than 0, got 0"),
         ("[[customers.segments]]\nname = 'a'\ndeal_proneness = 1.01\n", 8,
          "customers.segments.0.deal_proneness", "must be at most 1, got 1.01"),
     ],
