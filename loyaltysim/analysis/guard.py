@@ -82,8 +82,8 @@ class Verdict:
         parts = [head]
         if self.structural_loss:
             parts.append(
-                f"The discount ({self.headline_discount:.0%}) is at or above the gross margin "
-                f"({self.gross_margin:.0%}): every discounted sale loses money, whatever the "
+                f"The discount ({self.headline_discount:.1%}) is at or above the gross margin "
+                f"({self.gross_margin:.1%}): every discounted sale loses money, whatever the "
                 "volume."
             )
         if k:
@@ -109,8 +109,8 @@ class Verdict:
         if self.required_lift is not None and self.realised_lift is not None:
             verdict = "enough" if self.realised_lift >= self.required_lift else "not enough"
             parts.append(
-                f"To pay for itself the discount needs {self.required_lift:.0%} more sales; "
-                f"the simulation delivered {self.realised_lift:+.0%} ({verdict})."
+                f"To pay for itself the discount needs {self.required_lift:.1%} more sales; "
+                f"the simulation delivered {self.realised_lift:+.1%} ({verdict})."
             )
         parts.extend(self.advice)
         return " ".join(parts)

@@ -55,8 +55,8 @@ class Monitor:
                 self._fire(
                     day,
                     "structural_loss",
-                    f"the effective discount ({discount:.0%}) is at or above the gross margin "
-                    f"({self.margin:.0%}): every discounted sale loses money",
+                    f"the effective discount ({discount:.1%}) is at or above the gross margin "
+                    f"({self.margin:.1%}): every discounted sale loses money",
                 )
             elif discount > 0:
                 needed = discount / (self.margin - discount)
@@ -66,8 +66,8 @@ class Monitor:
                     self._fire(
                         day,
                         "lift_shortfall",
-                        f"the {discount:.0%} discount wins about {lift:.0%} more purchases "
-                        f"from today's customers; it needs {needed:.0%} to pay for itself",
+                        f"the {discount:.1%} discount wins about {lift:.1%} more purchases "
+                        f"from today's customers; it needs {needed:.1%} to pay for itself",
                         severity="advice",
                     )
                 share = total("discounted_purchases") / purchases
@@ -77,7 +77,7 @@ class Monitor:
                         day,
                         "discount_dependency",
                         f"{share:.0%} of purchases are on a discount and customers now expect "
-                        f"{1 - reference:.0%} off; the discount needs {needed:.0%} more "
+                        f"{1 - reference:.1%} off; the discount needs {needed:.1%} more "
                         "volume to pay for itself",
                         severity="advice",
                     )
