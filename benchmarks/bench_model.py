@@ -15,44 +15,11 @@ import os
 import resource
 import time
 
+from _scenarios import scenario_for  # benchmarks/_scenarios.py: the script's folder is on sys.path
+
 # One core: keep any BLAS from spreading over the other (the model does not use it).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-
-def scenario_for(customers: int, days: int) -> dict:
-    """A café-like scenario scaled to ``customers``, with every mechanism switched on:
-    three segments, a competitor with promotions, a points card, phone follow-ups to the
-    dissatisfied, complaints, word of mouth, acquisition."""
-    return {
-        "scenario": {"name": "bench", "horizon_days": days, "seed": 1},
-        "business": {
-            "fixed_costs_per_month": 14.0 * customers,
-            "starting_cash": 20.0 * customers,
-            "prospects_per_month": 0.25 * customers,
-        },
-        "customers": {
-            "initial": customers,
-            "segments": [
-                {"name": "regulars", "share": 0.35, "visits_per_month": 12.0, "attachment": 0.55},
-                {"name": "occasional", "share": 0.45, "visits_per_month": 3.0},
-                {
-                    "name": "deal seekers",
-                    "share": 0.2,
-                    "visits_per_month": 2.0,
-                    "deal_proneness": 0.7,
-                    "price_sensitivity": 1.6,
-                },
-            ],
-        },
-        "discount": {"kind": "points", "reward_points": 45.0, "reward_value": 4.5},
-        "followup": {
-            "kind": "after_purchase",
-            "channel": "phone_call",
-            "target": "dissatisfied",
-            "monthly_budget": 0.5 * customers,
-        },
-    }
 
 
 def _case(customers: int, days: int, queue: mp.Queue) -> None:

@@ -25,42 +25,10 @@ import resource
 import subprocess
 import time
 
+from _scenarios import scenario_for  # benchmarks/_scenarios.py: the script's folder is on sys.path
+
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-
-def scenario_data(customers: int, days: int) -> dict:
-    """A café-like scenario of ``customers`` customers with every mechanism switched on."""
-    c = customers
-    return {
-        "scenario": {"name": "bench", "horizon_days": days, "seed": 1},
-        "business": {
-            "fixed_costs_per_month": 14.0 * c,
-            "starting_cash": 20.0 * c,
-            "prospects_per_month": 0.25 * c,
-        },
-        "customers": {
-            "initial": c,
-            "segments": [
-                {"name": "regulars", "share": 0.35, "visits_per_month": 12.0, "attachment": 0.55},
-                {"name": "occasional", "share": 0.45, "visits_per_month": 3.0},
-                {
-                    "name": "deal seekers",
-                    "share": 0.2,
-                    "visits_per_month": 2.0,
-                    "deal_proneness": 0.7,
-                    "price_sensitivity": 1.6,
-                },
-            ],
-        },
-        "discount": {"kind": "points", "reward_points": 45.0, "reward_value": 4.5},
-        "followup": {
-            "kind": "after_purchase",
-            "channel": "phone_call",
-            "target": "dissatisfied",
-            "monthly_budget": 0.5 * c,
-        },
-    }
 
 
 def load_average() -> str:
@@ -79,7 +47,7 @@ def efficiency(args: argparse.Namespace) -> None:
     from loyaltysim.experiment import ProcessExecutor, SerialExecutor, run_experiment
     from loyaltysim.scenario.schema import Scenario
 
-    scenario = Scenario.model_validate(scenario_data(args.customers, args.days))
+    scenario = Scenario.model_validate(scenario_for(args.customers, args.days))
     variants = [("base", scenario)]
 
     def timed(executor: object) -> tuple[float, float]:

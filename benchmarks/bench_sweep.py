@@ -24,53 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _scenarios import scenario_for, toml_text  # benchmarks/: the script's folder, on sys.path
+
 # One core per process: keep any BLAS from spreading over the other.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-SCENARIO = """
-[scenario]
-name = "bench sweep"
-horizon_days = {days}
-replications = {reps}
-seed = 1
-
-[business]
-fixed_costs_per_month = {fixed}
-starting_cash = {cash}
-prospects_per_month = {prospects}
-
-[customers]
-initial = {customers}
-
-[[customers.segments]]
-name = "regulars"
-share = 0.35
-visits_per_month = 12.0
-attachment = 0.55
-
-[[customers.segments]]
-name = "occasional"
-share = 0.45
-visits_per_month = 3.0
-
-[[customers.segments]]
-name = "deal seekers"
-share = 0.2
-visits_per_month = 2.0
-deal_proneness = 0.7
-price_sensitivity = 1.6
-
-[discount]
-kind = "flat"
-rate = 0.05
-
-[followup]
-kind = "after_purchase"
-channel = "phone_call"
-target = "dissatisfied"
-monthly_budget = {budget}
-"""
 
 
 def rss_mb() -> float:
@@ -102,15 +60,11 @@ def main() -> None:
 
     points = max(1, args.runs // args.reps)
     c = args.customers
-    text = SCENARIO.format(
-        days=args.days,
-        reps=args.reps,
-        customers=c,
-        fixed=14.0 * c,
-        cash=20.0 * c,
-        prospects=0.25 * c,
-        budget=0.5 * c,
-    )
+    # The benchmarks' scenario with a flat discount, whose rate is swept.
+    data = scenario_for(c, args.days)
+    data["scenario"].update(name="bench sweep", replications=args.reps)
+    data["discount"] = {"kind": "flat", "rate": 0.05}
+    text = toml_text(data)
     params = [parse_param("business.price=4.0:5.5"), parse_param("discount.rate=0:0.25")]
     samples: list[tuple[int, float]] = []
     every = max(1, points // 10)

@@ -134,7 +134,8 @@ def utc_stamp(now: datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ")
 
 
-def _utc_iso(now: datetime | None = None) -> str:
+def utc_iso(now: datetime | None = None) -> str:
+    """A UTC time for manifests, ISO 8601 to the second with a ``Z``: ``2026-03-04T03:06:07Z``."""
     return (
         (now or datetime.now(UTC))
         .astimezone(UTC)
@@ -148,8 +149,10 @@ def run_dir_for(
     output: Path | str | None,
     root: Path = Path("results"),
     now: datetime | None = None,
+    kind: str | None = None,
 ) -> Path:
-    """Where a run writes: ``output`` if given, else ``root/<slug>/<UTC timestamp>/``.
+    """Where a run writes: ``output`` if given, else ``root/<slug>/<UTC timestamp>/``
+    (``root/<slug>/<kind>-<UTC timestamp>/`` with a ``kind``, as sweeps name theirs).
 
     Two runs started in the same second get ``...Z-2``, ``...Z-3`` rather than sharing a
     folder. Nothing is created here.
@@ -157,7 +160,7 @@ def run_dir_for(
     if output is not None:
         return Path(output)
     base = Path(root) / slugify(scenario.scenario.name)
-    stamp = utc_stamp(now)
+    stamp = utc_stamp(now) if kind is None else f"{kind}-{utc_stamp(now)}"
     path, k = base / stamp, 1
     while path.exists():
         k += 1
@@ -288,6 +291,23 @@ def file_sha256(path: Path | str) -> str:
     return digest.hexdigest()
 
 
+def scenario_file_record(scenario_path: Path | str | None) -> dict[str, str | None]:
+    """A manifest's ``scenario_file`` and ``scenario_sha256`` (None for scenarios built in
+    code, and the hash None for a path that is not a file)."""
+    path = Path(scenario_path) if scenario_path is not None else None
+    return {
+        "scenario_file": str(path) if path is not None else None,
+        "scenario_sha256": file_sha256(path) if path is not None and path.is_file() else None,
+    }
+
+
+def command_line_record(command_line: Sequence[str] | str | None) -> list[str] | str:
+    """A manifest's ``command_line``: ``sys.argv`` when None, a string as given, else a list."""
+    if command_line is None:
+        return list(sys.argv)
+    return command_line if isinstance(command_line, str) else list(command_line)
+
+
 # --------------------------------------------------------------------------- the run folder
 
 
@@ -378,28 +398,20 @@ class RunFolder:
         self._variant_order = ["base", *(v.name for v in scenario.variants)]
         self._started = datetime.now(UTC)
         resolved_text = dumps(resolved_json) + "\n"
-        path = Path(scenario_path) if scenario_path is not None else None
         manifest = {
             "schema_version": 1,
             "status": "running",
             "scenario": scenario.scenario.name,
             "versions": environment(),
             "seed": seed,
-            "scenario_file": str(path) if path is not None else None,
-            "scenario_sha256": file_sha256(path) if path is not None and path.is_file() else None,
+            **scenario_file_record(scenario_path),
             "resolved_sha256": hashlib.sha256(resolved_text.encode()).hexdigest(),
             "overrides": json_safe(overrides) if overrides is not None else None,
-            "command_line": (
-                list(sys.argv)
-                if command_line is None
-                else command_line
-                if isinstance(command_line, str)
-                else list(command_line)
-            ),
+            "command_line": command_line_record(command_line),
             "variants": self._variant_order,
             "replications_requested": scenario.scenario.replications,
             "horizon_days": scenario.scenario.horizon_days,
-            "started_at": _utc_iso(self._started),
+            "started_at": utc_iso(self._started),
             "ended_at": None,
             "elapsed_seconds": None,
             "replications_finished": {name: 0 for name in self._variant_order},
@@ -471,11 +483,14 @@ class RunFolder:
                 offset += len(chunk)
         blocks = [_Block(r.variant, r.replication, s) for r, s in zip(batch, spans, strict=True)]
         try:
+            # One write call per table and batch: a kill between batches never tears a
+            # replication, and the journal (written after this fsync) decides what counts
+            # if one does.
             for name, _ in self.TABLES:
                 data = b"".join(chunks[name])
                 if data:
-                    _append_durably(self.path / name, data)
-            _append_durably(self.path / JOURNAL, "".join(map(_journal_line, blocks)).encode())
+                    append_durably(self.path / name, data)
+            append_durably(self.path / JOURNAL, "".join(map(_journal_line, blocks)).encode())
         except BaseException:
             # Ctrl-C or a full disk mid-append: fall back to what the journal says is whole.
             self._recover()
@@ -513,7 +528,7 @@ class RunFolder:
         ended = datetime.now(UTC)
         manifest.update(
             status=status,
-            ended_at=_utc_iso(ended),
+            ended_at=utc_iso(ended),
             elapsed_seconds=(
                 round((ended - self._started).total_seconds(), 3) if self._started else None
             ),
@@ -574,9 +589,9 @@ class RunFolder:
         self._blocks = new_blocks
 
 
-def _append_durably(path: Path, data: bytes) -> None:
-    # One write call per table and batch: a kill between batches never tears a replication,
-    # and the journal (written after this fsync) decides what counts if one does.
+def append_durably(path: Path | str, data: bytes) -> None:
+    """Append ``data`` to ``path`` with one ``write``, then fsync: a kill leaves every
+    earlier append whole and at worst this one torn, for the reader to drop."""
     with open(path, "ab") as f:
         f.write(data)
         f.flush()

@@ -15,6 +15,30 @@ import numpy as np
 from loyaltysim.model.result import CAUSES, DAILY_SERIES, RunResult, Warning_
 from loyaltysim.scenario.schema import Scenario
 
+# summary.json's metrics as the contract lists them, in its order (written out here, not
+# taken from loyaltysim.analysis.metrics, so that the tests check the code against it).
+CONTRACT_METRICS = (
+    "customers_end",
+    "churned",
+    "churn_rate_annual",
+    "acquired",
+    "referred",
+    "purchases",
+    "revenue",
+    "discount_cost",
+    "gross_profit",
+    "followup_cost",
+    "acquisition_cost",
+    "fixed_costs",
+    "profit",
+    "cash_end",
+    "cash_min",
+    "satisfied_defector_share",
+    "mean_satisfaction_end",
+    "mean_attachment_end",
+)
+
+
 STOCKS = (
     "customers",
     "cash",
@@ -24,6 +48,24 @@ STOCKS = (
     "mean_reference_price",
     "points_liability",
 )
+
+
+def mechanism_scenario(
+    horizon: int = 365, initial: int = 2000, **sections: dict[str, Any]
+) -> Scenario:
+    """A bare scenario for the model's mechanism tests, with the given sections merged in.
+
+    Fixed costs are 0 unless set, so a treatment that hurts sales cannot ruin the business
+    and end its run early.
+    """
+    data: dict[str, Any] = {
+        "scenario": {"name": "t", "horizon_days": horizon},
+        "customers": {"initial": initial},
+        "business": {"fixed_costs_per_month": 0.0},
+    }
+    for key, value in sections.items():
+        data.setdefault(key, {}).update(value)
+    return Scenario.model_validate(data)
 
 
 def make_scenario(

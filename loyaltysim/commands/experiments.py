@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,9 @@ from loyaltysim.cli import (
     progress_reporter,
     run_options,
 )
+
+if TYPE_CHECKING:
+    from loyaltysim.experiment.sweep import DesignOptions
 
 # ----------------------------------------------------------------------------- formatting
 
@@ -214,6 +217,20 @@ def _usage(exc: Exception) -> click.UsageError:
     return click.UsageError(str(exc))
 
 
+def _design_options(opts: RunOptions, scenario: str, resume: bool, label: str) -> DesignOptions:
+    """How ``sweep`` and ``sensitivity`` run their design: the run options, --resume, a
+    progress line labelled ``label``, and the command line and file for the manifest."""
+    return {
+        "resume": resume,
+        "output": opts.output,
+        "workers": opts.workers,
+        "scheduler": opts.scheduler,
+        "progress": progress_reporter(label, opts.quiet),
+        "command_line": sys.argv,
+        "scenario_path": scenario,
+    }
+
+
 # ----------------------------------------------------------------------------- compare
 
 
@@ -346,14 +363,8 @@ def sweep(
             params,
             sample=sample,
             n=n,
-            resume=resume,
-            output=opts.output,
-            workers=opts.workers,
-            scheduler=opts.scheduler,
-            progress=progress_reporter("sweeping", opts.quiet),
-            command_line=sys.argv,
-            scenario_path=scenario,
             charts=not no_charts,
+            **_design_options(opts, scenario, resume, "sweeping"),
         )
     except SweepError as exc:
         raise _usage(exc) from None
@@ -499,14 +510,8 @@ def sensitivity(
             outputs=outputs,
             conf_level=conf_level,
             resamples=resamples,
-            resume=resume,
-            output=opts.output,
-            workers=opts.workers,
-            scheduler=opts.scheduler,
-            progress=progress_reporter("sampling", opts.quiet),
-            command_line=sys.argv,
-            scenario_path=scenario,
             charts=not no_charts,
+            **_design_options(opts, scenario, resume, "sampling"),
         )
     except SweepError as exc:
         raise _usage(exc) from None

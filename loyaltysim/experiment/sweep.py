@@ -35,13 +35,12 @@ import json
 import math
 import os
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 
@@ -52,12 +51,14 @@ from loyaltysim.experiment.executors import DaskExecutor, Executor, ProcessExecu
 from loyaltysim.experiment.runner import resolve_seed
 from loyaltysim.model.simulation import simulate
 from loyaltysim.results_io import (
+    append_durably,
     atomic_write_bytes,
     atomic_write_text,
+    command_line_record,
     environment,
-    file_sha256,
-    slugify,
-    utc_stamp,
+    run_dir_for,
+    scenario_file_record,
+    utc_iso,
 )
 from loyaltysim.scenario import Scenario, load_scenario_text, variant_scenarios
 
@@ -545,10 +546,7 @@ class RowLog:
         fields = [_cell(row[c]) for c in self.columns]
         line = io.StringIO()
         csv.writer(line, lineterminator="\n").writerow(fields)
-        with open(self.path, "ab") as f:
-            f.write(line.getvalue().encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
+        append_durably(self.path, line.getvalue().encode("utf-8"))
         return fields
 
     def canonicalise(self, rows: Mapping[int, Sequence[str]]) -> None:
@@ -582,23 +580,6 @@ def read_sweep(run_dir: Path | str) -> tuple[dict[str, Any], list[dict[str, floa
 # ----------------------------------------------------------------------------- the folder
 
 
-def _utc_iso(now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def experiment_dir(scenario: Scenario, kind: str, output: Path | None, root: Path) -> Path:
-    """``output``, else a new folder ``root/<slug>/<kind>-<UTC timestamp>``."""
-    if output is not None:
-        return Path(output)
-    base = Path(root) / slugify(scenario.scenario.name)
-    stamp = f"{kind}-{utc_stamp()}"
-    path, k = base / stamp, 1
-    while path.exists():
-        k += 1
-        path = base / f"{stamp}-{k}"
-    return path
-
-
 def resolved_text(scenario: Scenario) -> str:
     return dumps(json.loads(scenario.model_dump_json())) + "\n"
 
@@ -623,6 +604,21 @@ class DesignOutcome:
 
 
 Progress = Callable[[int, int], None]  # (points done, points in all)
+
+
+class DesignOptions(TypedDict, total=False):
+    """How and where :func:`run_design` runs a design; :func:`run_sweep` and
+    :func:`run_sensitivity` take these keywords and pass them on (absent: its defaults)."""
+
+    resume: bool
+    output: Path | None
+    results_root: Path
+    workers: int | None
+    scheduler: str | None
+    executor: Executor | None
+    progress: Progress | None
+    command_line: Sequence[str] | str | None
+    scenario_path: Path | str | None
 
 
 def _previous_design(run_dir: Path) -> dict[str, Any] | None:
@@ -674,7 +670,7 @@ def run_design(
     """
     if resume and output is None:
         raise SweepError("--resume needs --output DIR, the folder of the sweep to continue")
-    run_dir = experiment_dir(base, kind, output, results_root)
+    run_dir = run_dir_for(base, output, root=results_root, kind=kind)
     metrics = tuple(metrics)
     columns = row_columns(params, metrics)
     spec = {
@@ -726,7 +722,6 @@ def run_design(
     if not rows:
         log.create()
     skipped = len(rows)
-    path = Path(scenario_path) if scenario_path is not None else None
     manifest: dict[str, Any] = {
         "schema_version": 1,
         "kind": kind,
@@ -734,23 +729,16 @@ def run_design(
         "scenario": base.scenario.name,
         "versions": environment(),
         "seed": seed,
-        "scenario_file": str(path) if path is not None else None,
-        "scenario_sha256": file_sha256(path) if path is not None and path.is_file() else None,
+        **scenario_file_record(scenario_path),
         "overrides": list(source.overrides),
-        "command_line": (
-            list(sys.argv)
-            if command_line is None
-            else command_line
-            if isinstance(command_line, str)
-            else list(command_line)
-        ),
+        "command_line": command_line_record(command_line),
         "variant": source.variant,
         "points_requested": len(points),
         "points_finished": skipped,
         "replications_per_point": base.scenario.replications,
         "horizon_days": base.scenario.horizon_days,
-        "started_at": previous.get("started_at") or _utc_iso(started),
-        "resumed_at": [*previous.get("resumed_at", []), _utc_iso(started)] if resume else [],
+        "started_at": previous.get("started_at") or utc_iso(started),
+        "resumed_at": [*previous.get("resumed_at", []), utc_iso(started)] if resume else [],
         "ended_at": None,
         "elapsed_seconds": None,
     }
@@ -805,7 +793,7 @@ def run_design(
     manifest.update(
         status=status,
         points_finished=len(rows),
-        ended_at=_utc_iso(ended),
+        ended_at=utc_iso(ended),
         elapsed_seconds=round((ended - started).total_seconds(), 3),
     )
     if error is not None:
@@ -855,9 +843,7 @@ def plan_sweep(
     """
     base = source.load()
     params = typed_params(params, base)
-    root_seed = base.scenario.seed if base.scenario.seed is not None else seed
-    if root_seed is None:
-        root_seed = resolve_seed(base)
+    root_seed = _root_seed(base, seed)
     if sample == "grid":
         if n is not None:
             raise SweepError("--n is for --sample lhs; a grid's size follows from its steps")
@@ -875,6 +861,13 @@ def plan_sweep(
     return base, params, points, root_seed
 
 
+def _root_seed(base: Scenario, seed: int | None) -> int:
+    """The root seed of a design: the scenario's, else ``seed``, else a fresh one."""
+    if base.scenario.seed is not None:
+        return base.scenario.seed
+    return seed if seed is not None else resolve_seed(base)
+
+
 def check_corners(source: ScenarioSource, params: Sequence[Param]) -> None:
     """Build the scenario with every parameter at its low end, then its high end: an
     unknown key or a value out of bounds fails now, with the loader's located message
@@ -890,42 +883,19 @@ def run_sweep(
     *,
     sample: str = "grid",
     n: int | None = None,
-    resume: bool = False,
-    output: Path | None = None,
-    results_root: Path = Path("results"),
-    workers: int | None = None,
-    scheduler: str | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    command_line: Sequence[str] | str | None = None,
-    scenario_path: Path | str | None = None,
     charts: bool = True,
+    **options: Unpack[DesignOptions],
 ) -> DesignOutcome:
     """A parameter sweep end to end: plan, run (streaming ``sweep.csv``), chart.
 
-    A scenario without a seed gets a fresh one, recorded; resuming such a sweep reuses the
-    recorded seed.
+    ``options`` (``resume``, ``output``, ``workers``, ...: :class:`DesignOptions`) go to
+    :func:`run_design`. A scenario without a seed gets a fresh one, recorded; resuming such
+    a sweep reuses the recorded seed.
     """
-    seed = _resume_seed(output, resume)
+    seed = _resume_seed(options.get("output"), options.get("resume", False))
     base, params, points, root_seed = plan_sweep(source, params, sample, n, seed)
     spec = {"sample": sample, "n": n}
-    outcome = run_design(
-        source,
-        params,
-        points,
-        spec,
-        base=base,
-        seed=root_seed,
-        resume=resume,
-        output=output,
-        results_root=results_root,
-        workers=workers,
-        scheduler=scheduler,
-        executor=executor,
-        progress=progress,
-        command_line=command_line,
-        scenario_path=scenario_path,
-    )
+    outcome = run_design(source, params, points, spec, base=base, seed=root_seed, **options)
     if charts and outcome.rows:
         from loyaltysim.plotting_experiments import write_sweep_chart
 
@@ -969,16 +939,8 @@ def run_sensitivity(
     conf_level: float = 0.95,
     resamples: int = 1000,
     seed: int | None = None,
-    resume: bool = False,
-    output: Path | None = None,
-    results_root: Path = Path("results"),
-    workers: int | None = None,
-    scheduler: str | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    command_line: Sequence[str] | str | None = None,
-    scenario_path: Path | str | None = None,
     charts: bool = True,
+    **options: Unpack[DesignOptions],
 ) -> tuple[DesignOutcome, dict[str, Any] | None]:
     """Sobol or Morris indices of ``outputs`` over ``params``' ranges.
 
@@ -986,7 +948,8 @@ def run_sensitivity(
     ``samples.csv`` (resumable); when every sample is in, the SALib estimator gives the
     indices with bootstrap intervals, written to ``sensitivity.json`` and
     ``indices.csv``, with a chart. Returns the run's outcome and the analysis (``None``
-    when the run did not complete).
+    when the run did not complete). ``options`` go to :func:`run_design`, as for
+    :func:`run_sweep`.
     """
     from loyaltysim.analysis import sensitivity as sa
 
@@ -998,15 +961,14 @@ def run_sensitivity(
             )
     if not params:
         raise SweepError("give at least one --param KEY=LO:HI")
-    seed = seed if seed is not None else _resume_seed(output, resume)
+    if seed is None:
+        seed = _resume_seed(options.get("output"), options.get("resume", False))
     base = source.load()
     params = typed_params(params, base)
     for p in params:
         if p.values is not None or p.hi <= p.lo:
             raise SweepError(f"{p.key}: sensitivity needs a range LO:HI with LO < HI")
-    root_seed = base.scenario.seed if base.scenario.seed is not None else seed
-    if root_seed is None:
-        root_seed = resolve_seed(base)
+    root_seed = _root_seed(base, seed)
     problem = sa.problem([(p.key, p.lo, p.hi) for p in params])
     unit_seed = sa.salib_seed(root_seed)
     try:
@@ -1030,15 +992,7 @@ def run_sensitivity(
         metrics=metrics,
         csv_name="samples.csv",
         kind="sensitivity",
-        resume=resume,
-        output=output,
-        results_root=results_root,
-        workers=workers,
-        scheduler=scheduler,
-        executor=executor,
-        progress=progress,
-        command_line=command_line,
-        scenario_path=scenario_path,
+        **options,
     )
     if outcome.status != "complete":
         return outcome, None

@@ -206,7 +206,7 @@ def test_interrupt_mid_append_keeps_complete_replications(
     folder, _ = _start(tmp_path)
     folder.add_results([make_result("base", 0, DAYS), make_result("base", 1, DAYS)])
 
-    real = rio._append_durably
+    real = rio.append_durably
 
     def torn(path: Path, data: bytes) -> None:
         # The time series gets half its bytes, then Ctrl-C arrives.
@@ -216,10 +216,10 @@ def test_interrupt_mid_append_keeps_complete_replications(
             raise KeyboardInterrupt
         real(path, data)
 
-    monkeypatch.setattr(rio, "_append_durably", torn)
+    monkeypatch.setattr(rio, "append_durably", torn)
     with pytest.raises(KeyboardInterrupt):
         folder.add_results([make_result("base", 2, DAYS)])
-    monkeypatch.setattr(rio, "_append_durably", real)
+    monkeypatch.setattr(rio, "append_durably", real)
     folder.finish(None, "interrupted")
 
     m = read_manifest(folder.path)

@@ -14,28 +14,7 @@ from loyaltysim.analysis.metrics import (
     metric_arrays,
     run_metrics,
 )
-from tests.factories import make_result, make_scenario
-
-CONTRACT_METRICS = (
-    "customers_end",
-    "churned",
-    "churn_rate_annual",
-    "acquired",
-    "referred",
-    "purchases",
-    "revenue",
-    "discount_cost",
-    "gross_profit",
-    "followup_cost",
-    "acquisition_cost",
-    "fixed_costs",
-    "profit",
-    "cash_end",
-    "cash_min",
-    "satisfied_defector_share",
-    "mean_satisfaction_end",
-    "mean_attachment_end",
-)
+from tests.factories import CONTRACT_METRICS, make_result, make_scenario
 
 
 def test_names_contract_first_and_described() -> None:

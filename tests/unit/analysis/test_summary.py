@@ -10,28 +10,7 @@ import pytest
 from loyaltysim.analysis.metrics import METRIC_NAMES
 from loyaltysim.analysis.summary import dumps, json_safe, summarize
 from loyaltysim.model.result import CAUSES
-from tests.factories import make_result, make_results, make_scenario
-
-CONTRACT_METRICS = [
-    "customers_end",
-    "churned",
-    "churn_rate_annual",
-    "acquired",
-    "referred",
-    "purchases",
-    "revenue",
-    "discount_cost",
-    "gross_profit",
-    "followup_cost",
-    "acquisition_cost",
-    "fixed_costs",
-    "profit",
-    "cash_end",
-    "cash_min",
-    "satisfied_defector_share",
-    "mean_satisfaction_end",
-    "mean_attachment_end",
-]
+from tests.factories import CONTRACT_METRICS, make_result, make_results, make_scenario
 
 
 def _summary(**kwargs: object) -> dict:

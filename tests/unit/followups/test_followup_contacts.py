@@ -22,20 +22,14 @@ from loyaltysim.model.population import (
 from loyaltysim.model.result import RunResult
 from loyaltysim.model.simulation import Simulation, simulate
 from loyaltysim.scenario.schema import Scenario
+from tests.factories import mechanism_scenario
 
 SEED = 1_000_003
 CHANNELS = sorted(DEFAULT_CHANNELS)
 
 
 def make(horizon: int = 180, initial: int = 2000, **sections: dict[str, Any]) -> Scenario:
-    data: dict[str, Any] = {
-        "scenario": {"name": "t", "horizon_days": horizon},
-        "customers": {"initial": initial},
-        "business": {"fixed_costs_per_month": 0.0},
-    }
-    for key, value in sections.items():
-        data.setdefault(key, {}).update(value)
-    return Scenario.model_validate(data)
+    return mechanism_scenario(horizon, initial, **sections)
 
 
 def population(n: int) -> Population:

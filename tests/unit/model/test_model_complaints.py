@@ -22,20 +22,10 @@ from loyaltysim.model.population import (
 from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.model.simulation import Simulation, simulate
 from loyaltysim.scenario.schema import Scenario
+from tests.factories import mechanism_scenario as make
 
 SEED = 31_337
 UNRESOLVED = CAUSES.index("unresolved_complaint")
-
-
-def make(horizon: int = 365, initial: int = 2000, **sections: dict[str, Any]) -> Scenario:
-    data: dict[str, Any] = {
-        "scenario": {"name": "t", "horizon_days": horizon},
-        "customers": {"initial": initial},
-        "business": {"fixed_costs_per_month": 0.0},
-    }
-    for key, value in sections.items():
-        data.setdefault(key, {}).update(value)
-    return Scenario.model_validate(data)
 
 
 def run(scenario: Scenario, reps: int = 2) -> list[RunResult]:

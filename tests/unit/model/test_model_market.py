@@ -7,30 +7,16 @@ of the behavioural defaults beyond their sign.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from loyaltysim.model.customers import DAYS_PER_MONTH
 from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.model.simulation import simulate
 from loyaltysim.scenario.schema import Scenario
+from tests.factories import mechanism_scenario as make
 
 SEED = 7_2024
 COMPETITOR_OFFER = CAUSES.index("competitor_offer")
-
-
-def make(horizon: int = 365, initial: int = 2000, **sections: dict[str, Any]) -> Scenario:
-    """A scenario with the given sections merged in; no fixed costs unless set, so no
-    treatment ends its run early in ruin."""
-    data: dict[str, Any] = {
-        "scenario": {"name": "t", "horizon_days": horizon},
-        "customers": {"initial": initial},
-        "business": {"fixed_costs_per_month": 0.0},
-    }
-    for key, value in sections.items():
-        data.setdefault(key, {}).update(value)
-    return Scenario.model_validate(data)
 
 
 def run(scenario: Scenario, reps: int = 2) -> list[RunResult]:

@@ -17,22 +17,10 @@ import pytest
 from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.model.simulation import Simulation, simulate
 from loyaltysim.scenario.schema import Behaviour, Scenario
+from tests.factories import mechanism_scenario as make
 
 SEED = 20240611
 INDIFFERENCE, POOR_SERVICE = CAUSES.index("indifference"), CAUSES.index("poor_service")
-
-
-def make(horizon: int = 365, initial: int = 2000, **sections: dict[str, Any]) -> Scenario:
-    """A scenario with the given sections merged in. Fixed costs are 0 unless set, so a
-    treatment that hurts sales cannot ruin the business and end its run early."""
-    data: dict[str, Any] = {
-        "scenario": {"name": "t", "horizon_days": horizon},
-        "customers": {"initial": initial},
-        "business": {"fixed_costs_per_month": 0.0},
-    }
-    for key, value in sections.items():
-        data.setdefault(key, {}).update(value)
-    return Scenario.model_validate(data)
 
 
 def run(scenario: Scenario, reps: int = 2) -> list[RunResult]:

@@ -17,21 +17,11 @@ from loyaltysim.policies.points import PointsProgram
 from loyaltysim.policies.promotion import PromotionCalendar
 from loyaltysim.policies.tiers import Tier, TiersDiscount
 from loyaltysim.scenario.schema import Scenario
+from tests.factories import mechanism_scenario as make
 
 SEED = 4242
 DISCOUNT_ENDED = CAUSES.index("discount_ended")
 PRICE = 4.5
-
-
-def make(horizon: int = 365, initial: int = 2000, **sections: dict[str, Any]) -> Scenario:
-    data: dict[str, Any] = {
-        "scenario": {"name": "t", "horizon_days": horizon},
-        "customers": {"initial": initial},
-        "business": {"fixed_costs_per_month": 0.0},
-    }
-    for key, value in sections.items():
-        data.setdefault(key, {}).update(value)
-    return Scenario.model_validate(data)
 
 
 def run(scenario: Scenario, reps: int = 2, **kw: Any) -> list[RunResult]:
