@@ -35,7 +35,9 @@ class PointsProgram(DiscountBase):
     )
 
     def _progress(self, pop: Population) -> np.ndarray:
-        return np.minimum(pop.points[: pop.size] / self.reward_points, 1.0)
+        # float32 like the behavioural state it feeds (switching cost, visit rates).
+        progress = pop.points[: pop.size] / self.reward_points
+        return np.minimum(progress, 1.0).astype(np.float32)
 
     def headline_rate(self) -> float:
         # Money back per unit spent: a reward of V for P points earned at c per unit.
@@ -58,9 +60,9 @@ class PointsProgram(DiscountBase):
 
     def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size
-        idle = day - pop.last_visit[:n].astype(np.int64) > self.expiry_days
-        gone = ~pop.active[:n]
-        pop.points[:n][idle | gone] = 0.0
+        # Compared as last_visit < day - expiry: no subtraction that could overflow int32.
+        expired = (pop.last_visit[:n] < day - self.expiry_days) | ~pop.active[:n]
+        pop.points[:n][expired] = 0.0
         return 0.0
 
     def customer_effects(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:

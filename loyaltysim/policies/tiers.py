@@ -81,4 +81,5 @@ class TiersDiscount(DiscountBase):
         return 0.0
 
     def customer_effects(self, pop: Population) -> tuple[np.ndarray, float]:
-        return self.status_switching_cost * pop.tier[: pop.size] / len(self.tiers), 1.0
+        share = pop.tier[: pop.size].astype(np.float32) / len(self.tiers)
+        return self.status_switching_cost * share, 1.0
