@@ -112,17 +112,22 @@ def frontier(
     """
     from loyaltysim.analysis.guard import replications_for
     from loyaltysim.experiment import make_executor
-    from loyaltysim.experiment.frontier import parse_range, run_frontier, write_frontier
+    from loyaltysim.experiment.frontier import run_frontier, write_frontier
+    from loyaltysim.experiment.sweep import SweepError, parse_param, typed_params
 
-    try:
-        values = parse_range(value_range)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--range'") from None
     base = opts.load(scenario)
+    # The sweep's parser: float noise snapped away, integer keys kept whole.
+    try:
+        (swept,) = typed_params([parse_param(f"{param}={value_range}")], base)
+        values = swept.grid()
+    except SweepError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--range'") from None
     risk = max_ruin_risk if max_ruin_risk is not None else base.guard.max_ruin_probability
     reps = opts.reps or replications_for(risk, base.scenario.replications)
     points = {
-        value: opts.load_with(scenario, [f"{param}={value!r}", f"scenario.replications={reps}"])
+        value: opts.load_with(
+            scenario, [f"{param}={swept.text(value)}", f"scenario.replications={reps}"]
+        )
         for value in values
     }
     report = progress_reporter("frontier", opts.quiet)

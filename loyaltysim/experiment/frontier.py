@@ -16,34 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from loyaltysim.analysis.metrics import metric_arrays
 from loyaltysim.analysis.stats import mean_ci, wilson_interval
 from loyaltysim.experiment.executors import Executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.results_io import atomic_write_text
 from loyaltysim.scenario import Scenario
-
-
-def parse_range(text: str) -> list[float] | list[int]:
-    """``LO:HI:STEP`` -> the values from LO to HI inclusive (integers if all three are)."""
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise ValueError(f"expected LO:HI:STEP, got {text!r}")
-    try:
-        lo, hi, step = (float(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"LO, HI and STEP must be numbers, got {text!r}") from None
-    if step <= 0 or hi < lo:
-        raise ValueError("need STEP > 0 and HI >= LO")
-    count = int(np.floor((hi - lo) / step + 1e-9)) + 1
-    if count > 1000:
-        raise ValueError(f"{count} values; at most 1000")
-    values = [round(lo + i * step, 10) for i in range(count)]
-    if all(p.strip().lstrip("-").isdigit() for p in parts):
-        return [int(v) for v in values]
-    return values
 
 
 @dataclass
