@@ -9,7 +9,7 @@ interrupted run keeps whole, paired replications.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,7 +45,6 @@ class Results:
     seed: int
     runs: dict[str, list[RunResult]]  # variant -> results sorted by replication
     interrupted: bool = False
-    variant_scenarios: dict[str, Scenario] = field(default_factory=dict)
 
     @property
     def variants(self) -> list[str]:
@@ -113,7 +112,6 @@ def run_experiment(
         seed=root_seed,
         runs=runs,
         interrupted=interrupted,
-        variant_scenarios=dict(variants),
     )
 
 

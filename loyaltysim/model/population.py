@@ -128,7 +128,3 @@ class Population:
     def view(self, name: str) -> np.ndarray:
         """The used part of a column."""
         return getattr(self, name)[: self.size]
-
-    @property
-    def n_active(self) -> int:
-        return int(np.count_nonzero(self.active[: self.size]))
