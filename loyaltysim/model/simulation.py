@@ -345,9 +345,10 @@ class Simulation:
         monitor compares it with the d / (m - d) a discount needs). Retention and
         acquisition gains come on top, and show in the paired comparison with the base."""
         expected = e_focal / total
-        self.today["demand"] += float(np.einsum("i,i->", expected, tickets))
+        demand = float(np.einsum("i,i->", expected, tickets))
+        self.today["demand"] += demand
+        # Only the discounted shoppers' demand changes at list price.
         off = np.flatnonzero(rates > 0)
-        at_list = expected.copy()
         if len(off):
             idx = shoppers[off]
             v_list = (
@@ -357,8 +358,9 @@ class Simulation:
                 - self.beh.deal_weight * self.pop.deal_proneness[idx]
             )
             e_list = np.exp(v_list)
-            at_list[off] = e_list / (1.0 + e_list + e_rival[off])
-        self.today["demand_at_list"] += float(np.einsum("i,i->", at_list, tickets))
+            change = e_list / (1.0 + e_list + e_rival[off]) - expected[off]
+            demand += float(np.einsum("i,i->", change, tickets[off]))
+        self.today["demand_at_list"] += demand
 
     def _purchase(self, day: int, idx: np.ndarray, tickets: np.ndarray, rates: np.ndarray) -> None:
         b, pop, p0 = self.beh, self.pop, self.biz.price
