@@ -6,7 +6,7 @@ Run from the repository root::
 
 It simulates a few shipped scenarios with a handful of replications (enough for a
 picture, not for a decision: the reports of real runs use 30), draws charts with
-:mod:`loyaltysim.plotting`, writes them to ``docs/images/`` as PNG at 110 dpi (small
+:mod:`loyaltysim.output.charts`, writes them to ``docs/images/`` as PNG at 110 dpi (small
 enough to commit), and writes ``docs/gallery.md``. Same code, same seeds: same pictures.
 
 Two charts need several runs of one scenario: the safe-discount frontier (grocery, a flat
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 import loyaltysim  # noqa: E402
-from loyaltysim import plotting  # noqa: E402
 from loyaltysim.experiment import make_executor  # noqa: E402
 from loyaltysim.experiment.frontier import frontier_figure, run_frontier  # noqa: E402
+from loyaltysim.output import charts as plotting  # noqa: E402
 from loyaltysim.scenario import Scenario, load_scenario, load_scenario_text  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"

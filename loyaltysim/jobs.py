@@ -93,7 +93,7 @@ def run_job(
     summary = results.summary() if results.replications else {}
     if folder is not None:
         if charts and results.replications:
-            from loyaltysim.plotting import write_run_charts  # matplotlib only when drawing
+            from loyaltysim.output.charts import write_run_charts  # matplotlib only when drawing
 
             write_run_charts(folder.path, scenario, results.runs)
         folder.finish(summary or None, status)

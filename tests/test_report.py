@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from loyaltysim.cli import main
-from loyaltysim.report import (
+from loyaltysim.output.report_content import (
     ReportError,
     RunData,
     default_output,

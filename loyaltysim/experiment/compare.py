@@ -438,8 +438,8 @@ def run_compare(
             atomic_write_text(folder.path / "comparison.json", dumps(comparison) + "\n")
             atomic_write_text(folder.path / "comparison.csv", comparison_csv(comparison))
             if charts:
-                from loyaltysim.plotting import write_run_charts
-                from loyaltysim.plotting_experiments import write_compare_charts
+                from loyaltysim.output.charts import write_run_charts
+                from loyaltysim.output.experiment_charts import write_compare_charts
 
                 outcome.charts = write_run_charts(folder.path, reference, runs)
                 chart_diffs = {m: diffs[m] for m in CHART_METRICS}

@@ -172,7 +172,7 @@ def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> 
         )  # fmt: skip
     atomic_write_text(folder / "frontier.csv", buffer.getvalue())
     if result.points:
-        from loyaltysim.plotting import save_figure
+        from loyaltysim.output.charts import save_figure
 
         save_figure(frontier_figure(result, scenario), folder / "frontier")
     return folder
@@ -181,7 +181,7 @@ def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> 
 def frontier_figure(result: FrontierResult, scenario: Scenario) -> Any:
     """The frontier chart (a matplotlib Figure): profit and ruin risk with their bands,
     the cliff marked, the most profitable safe value starred."""
-    from loyaltysim.plotting import frontier_chart
+    from loyaltysim.output.charts import frontier_chart
 
     pts = result.points
     return frontier_chart(

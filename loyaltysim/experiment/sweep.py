@@ -897,7 +897,7 @@ def run_sweep(
     spec = {"sample": sample, "n": n}
     outcome = run_design(source, params, points, spec, base=base, seed=root_seed, **options)
     if charts and outcome.rows:
-        from loyaltysim.plotting_experiments import write_sweep_chart
+        from loyaltysim.output.experiment_charts import write_sweep_chart
 
         outcome.charts = write_sweep_chart(outcome.run_dir, params, outcome.rows, base)
     return outcome
@@ -1021,7 +1021,7 @@ def run_sensitivity(
     atomic_write_text(outcome.run_dir / "sensitivity.json", dumps(analysis) + "\n")
     atomic_write_text(outcome.run_dir / "indices.csv", sa.indices_csv(analysis))
     if charts:
-        from loyaltysim.plotting_experiments import write_sensitivity_chart
+        from loyaltysim.output.experiment_charts import write_sensitivity_chart
 
         outcome.charts = write_sensitivity_chart(outcome.run_dir, analysis)
     finish_manifest(

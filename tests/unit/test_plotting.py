@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from loyaltysim import plotting
 from loyaltysim.analysis.stats import paired_difference
+from loyaltysim.output import charts as plotting
 from tests.factories import make_result, make_results, make_scenario
 
 

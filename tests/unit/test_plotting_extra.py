@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from loyaltysim import plotting
+from loyaltysim.output import charts as plotting
 from tests.factories import make_result, make_results, make_scenario
 
 VALUES = [0.0, 0.05, 0.10, 0.15, 0.20, 0.25]

@@ -6,7 +6,7 @@ machine, and says exactly what the folder says:
 
 - a plain-language summary per variant: profit with its interval, churn, ruin risk and a
   verdict in words, and whether it beats the base (paired interval);
-- the charts, redrawn from the tables with :mod:`loyaltysim.plotting` (plus any other
+- the charts, redrawn from the tables with :mod:`loyaltysim.output.charts` (plus any other
   chart another command left in ``charts/``);
 - the causes of defection and the break-even arithmetic in words;
 - the assumptions: every parameter of the resolved scenario with its unit and the
@@ -882,7 +882,7 @@ def build_charts(data: RunData, dpi: int = 130) -> list[Chart]:
     Charts a command left in ``charts/`` that the report does not draw itself (a safe
     frontier, a sweep heat map) are added as they are.
     """
-    from loyaltysim import plotting
+    from loyaltysim.output import charts as plotting
 
     charts: list[Chart] = []
     drawn: set[str] = set()
@@ -922,8 +922,8 @@ def build_charts(data: RunData, dpi: int = 130) -> list[Chart]:
 
 def _forest(data: RunData) -> Any:
     """The forest plot of profit differences: the summary's numbers when it has them."""
-    from loyaltysim import plotting
     from loyaltysim.analysis.stats import PairedDifference
+    from loyaltysim.output import charts as plotting
 
     diffs: dict[str, PairedDifference] = {}
     if data.summary:
@@ -953,7 +953,7 @@ def _interval(x: Any) -> tuple[float, float]:
 def _png(fig: Any, dpi: int) -> bytes:
     import matplotlib
 
-    from loyaltysim import plotting
+    from loyaltysim.output import charts as plotting
 
     buffer = io.BytesIO()
     with matplotlib.rc_context(plotting.STYLE):

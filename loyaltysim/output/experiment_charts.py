@@ -1,6 +1,6 @@
 """Charts of experiments: sweeps, sensitivity indices and paired comparisons.
 
-Like :mod:`loyaltysim.plotting` (whose palette, style and :func:`save_figure` it uses): the
+Like :mod:`loyaltysim.output.charts` (whose palette, style and :func:`save_figure` it uses): the
 Agg backend, figures built without pyplot, the Okabe-Ito palette, axes labelled with units,
 PNG and SVG written atomically into ``<run_dir>/charts/``.
 """
@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from loyaltysim.analysis.metrics import METRICS, MONEY
 from loyaltysim.analysis.stats import PairedDifference
-from loyaltysim.plotting import OKABE_ITO, SLIDE, STYLE, difference_chart, save_figure
+from loyaltysim.output.charts import OKABE_ITO, SLIDE, STYLE, difference_chart, save_figure
 
 # (metric, panel title, y label) of a sweep chart's panels.
 SWEEP_PANELS: tuple[tuple[str, str, str], ...] = (
@@ -239,7 +239,7 @@ def write_compare_charts(
     reference: str,
     titles: Mapping[str, tuple[str, str]],
 ) -> list[Path]:
-    """One forest plot per metric (:func:`loyaltysim.plotting.difference_chart`): each
+    """One forest plot per metric (:func:`loyaltysim.output.charts.difference_chart`): each
     entry's paired difference from ``reference`` with its paired and unpaired intervals.
 
     ``differences`` is ``{metric: {entry: PairedDifference}}``; ``titles`` gives each

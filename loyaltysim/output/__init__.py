@@ -1,0 +1,1 @@
+"""The output layer: results folders, tables, charts and the report's content and renderers."""
