@@ -36,7 +36,7 @@ def report(run_dir: Path, fmt: str | None, output: Path | None) -> None:
 
     Exit codes: 0 written, 2 RUN_DIR is not a results folder, 4 it is broken.
     """
-    from loyaltysim.output.report_content import ReportError, write_report
+    from loyaltysim.workflows.report import ReportError, write_report
 
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output is not None else ""

@@ -1,78 +1,66 @@
-"""A client report from a results folder: one self-contained HTML file, or a PDF.
+"""The report's content: a results folder told in words, as a :class:`Report`.
 
-The report reads only the folder (``manifest.json``, ``scenario.resolved.json``,
-``summary.json`` and the CSV tables), so it can be made long after the run, on another
-machine, and says exactly what the folder says:
+The report says exactly what the folder says (:mod:`loyaltysim.output.report_data` reads
+it):
 
 - a plain-language summary per variant: profit with its interval, churn, ruin risk and a
   verdict in words, and whether it beats the base (paired interval);
-- the charts, redrawn from the tables with :mod:`loyaltysim.output.charts` (plus any other
+- the charts (drawn by :mod:`loyaltysim.workflows.report` from the tables, plus any other
   chart another command left in ``charts/``);
 - the causes of defection and the break-even arithmetic in words;
 - the assumptions: every parameter of the resolved scenario with its unit and the
   schema's description, and what each variant changes;
 - how to reproduce it: versions, seed, scenario hash, command line.
 
-A run that did not complete (interrupted, failed, or killed while running) is reported as
-such at the top. The HTML has no external reference of any kind (images are base64 PNG,
-CSS is inline, no scripts or fonts), so it can be mailed as one file. The PDF is drawn
-with matplotlib alone (:class:`~matplotlib.backends.backend_pdf.PdfPages`): text pages
-laid out with ``Figure.text``, charts as images. Both are written atomically.
+A run that did not complete (interrupted, failed, or killed while running), and a folder
+whose tables are missing or do not match its summary, is reported as such at the top.
 
-This module has no click; :mod:`loyaltysim.commands.report` is the command.
+Every sentence of the report is written here, once; the HTML templates and the PDF
+renderer only lay out the :class:`~loyaltysim.output.report_doc.Report` this module builds.
+No click, no files written, no drawing.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import math
 import shlex
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from loyaltysim.model.result import CAUSES, DAILY_SERIES, RunResult, Warning_
-from loyaltysim.results_io import (
-    DEFECTIONS,
-    MANIFEST,
-    REPLICATIONS,
-    RESOLVED,
-    SUMMARY,
-    TIMESERIES,
-    WARNINGS,
-    atomic_write_bytes,
-    atomic_write_text,
-    read_defections,
-    read_manifest,
-    read_replications,
-    read_resolved,
-    read_summary,
-    read_timeseries,
-    read_warnings,
+from loyaltysim.model.result import CAUSES
+from loyaltysim.output.report_data import ReportError, RunData, load_run
+from loyaltysim.output.report_doc import (
+    Block,
+    Bullets,
+    Card,
+    Cards,
+    Cell,
+    Figure,
+    Paragraph,
+    Report,
+    Section,
+    Subheading,
+    Table,
 )
 
 __all__ = [
+    "CHART_TEXT",
     "FORMATS",
     "ReportError",
     "RunData",
     "VariantStory",
+    "build_report",
+    "font_notice",
     "load_run",
-    "render_html",
-    "render_pdf",
+    "parameters",
     "variant_stories",
-    "write_report",
 ]
 
 FORMATS = ("html", "pdf")
-EXIT_USAGE = 2  # the folder is not a results folder at all
-EXIT_RUNTIME_FAILURE = 4  # it is one, but broken
 
 VERDICT_LABELS: dict[str, str] = {
     "safe": "safe",
@@ -101,253 +89,6 @@ CAUSE_LABELS: dict[str, str] = {
     "discount_ended": "a discount that ended",
     "other": "other reasons (moved, life events)",
 }
-
-
-class ReportError(Exception):
-    """The report cannot be made; ``exit_code`` is 2 (not a results folder) or 4 (broken)."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_RUNTIME_FAILURE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-# --------------------------------------------------------------------------- loading
-
-
-@dataclass
-class RunData:
-    """Everything the report shows, read from one results folder.
-
-    Attributes
-    ----------
-    run_dir : Path
-        The folder.
-    manifest : dict
-        ``manifest.json``.
-    resolved : dict
-        ``scenario.resolved.json`` (plain JSON data).
-    summary : dict or None
-        ``summary.json``; None when the run left none (failed, or killed while running).
-    scenario : Scenario or None
-        The resolved scenario validated again; None if this version cannot read it.
-    runs : dict
-        ``{variant: [RunResult, ...]}`` rebuilt from the CSV tables (complete replications
-        only), variants in the run's order; empty when the tables are missing or unreadable.
-    notes : list of str
-        What could not be read, said in the report rather than failing it.
-    """
-
-    run_dir: Path
-    manifest: dict[str, Any]
-    resolved: dict[str, Any]
-    summary: dict[str, Any] | None
-    scenario: Any
-    runs: dict[str, list[RunResult]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        """The run's status: running, complete, interrupted or failed."""
-        return str(self.manifest.get("status", "unknown"))
-
-    @property
-    def title(self) -> str:
-        """The scenario's name."""
-        name = self.manifest.get("scenario") or self.resolved.get("scenario", {}).get("name")
-        return str(name or "loyaltysim run")
-
-
-def _read_json(run_dir: Path, name: str, reader: Callable[[Path], dict[str, Any]]) -> Any:
-    try:
-        return reader(run_dir)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{run_dir / name} cannot be read: {exc}") from None
-
-
-def load_run(run_dir: Path | str, tables: bool = True) -> RunData:
-    """Read a results folder for a report.
-
-    Parameters
-    ----------
-    run_dir : path
-        The folder ``loyaltysim run`` (or another command) wrote.
-    tables : bool
-        Also rebuild the replications from the CSV tables (needed for the charts).
-
-    Raises
-    ------
-    ReportError
-        Exit code 2 when ``run_dir`` is not a results folder (no such directory, no
-        ``manifest.json``); 4 when it is one but broken (unreadable manifest, scenario or
-        summary, or a complete run without a summary).
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ReportError(f"{run_dir} is not a directory", EXIT_USAGE)
-    manifest = _read_json(run_dir, MANIFEST, read_manifest)
-    if manifest is None:
-        raise ReportError(
-            f"{run_dir} is not a results folder (no {MANIFEST}); pass the folder that "
-            "`loyaltysim run` printed, e.g. results/<scenario>/<time>/",
-            EXIT_USAGE,
-        )
-    if not isinstance(manifest, dict):
-        raise ReportError(f"{run_dir / MANIFEST} is not a JSON object")
-    resolved = _read_json(run_dir, RESOLVED, read_resolved)
-    if not isinstance(resolved, dict):
-        raise ReportError(f"{run_dir / RESOLVED} is missing or not a JSON object")
-    summary = _read_json(run_dir, SUMMARY, read_summary)
-    if summary is not None and not (
-        isinstance(summary, dict) and isinstance(summary.get("variants"), list)
-    ):
-        raise ReportError(f"{run_dir / SUMMARY} is not a run summary")
-    if summary is None and manifest.get("status") == "complete":
-        raise ReportError(f"{run_dir} says the run is complete but has no {SUMMARY}")
-    data = RunData(run_dir, manifest, resolved, summary, None)
-    try:
-        from loyaltysim.scenario.schema import Scenario
-
-        data.scenario = Scenario.model_validate_json(json.dumps(resolved))
-    except Exception as exc:  # pydantic's ValidationError, or anything odd in the file
-        data.notes.append(f"the resolved scenario could not be validated again ({exc})")
-    if tables:
-        try:
-            data.runs = load_runs(run_dir, _variant_order(data), data.resolved)
-        except (OSError, ValueError, KeyError, IndexError) as exc:
-            data.notes.append(f"the result tables could not be read ({exc}); no charts")
-    return data
-
-
-def _variant_order(data: RunData) -> list[str]:
-    names = data.manifest.get("variants")
-    if isinstance(names, list) and names:
-        return [str(n) for n in names]
-    if data.summary:
-        return [str(v["name"]) for v in data.summary["variants"]]
-    return ["base", *(str(v.get("name")) for v in data.resolved.get("variants", []))]
-
-
-def load_runs(
-    run_dir: Path | str, variants: Sequence[str], resolved: Mapping[str, Any]
-) -> dict[str, list[RunResult]]:
-    """Rebuild every complete replication from the folder's CSV tables.
-
-    Returns
-    -------
-    dict
-        ``{variant: [RunResult, ...]}`` for the variants that have replications, in the
-        order of ``variants`` (others found in the tables follow), replications ascending.
-    """
-    run_dir = Path(run_dir)
-    if not (run_dir / TIMESERIES).exists():
-        return {}
-    ts = read_timeseries(run_dir)
-    if not ts or len(ts.get("day", ())) == 0:
-        return {}
-    order = list(variants) + sorted(set(np.unique(ts["variant"]).tolist()) - set(variants))
-    rank = {name: i for i, name in enumerate(order)}
-    variant_rank = np.array([rank[v] for v in ts["variant"].tolist()], dtype=np.int64)
-    idx = np.lexsort((ts["day"], ts["replication"], variant_rank))
-    key_v, key_r = variant_rank[idx], ts["replication"][idx]
-    cuts = np.flatnonzero((np.diff(key_v) != 0) | (np.diff(key_r) != 0)) + 1
-    groups = np.split(idx, cuts)
-
-    extra = _per_replication(run_dir, resolved)
-    runs: dict[str, list[RunResult]] = {}
-    for rows in groups:
-        name = order[int(variant_rank[rows[0]])]
-        rep = int(ts["replication"][rows[0]])
-        daily = {s: np.asarray(ts[s][rows], dtype=np.float64) for s in DAILY_SERIES if s in ts}
-        for s in DAILY_SERIES:
-            daily.setdefault(s, np.zeros(len(rows)))
-        ruin_day, warnings, defections = extra.get((name, rep), (None, [], None))
-        result = RunResult(
-            variant=name,
-            replication=rep,
-            horizon_days=len(rows),
-            daily=daily,
-            defections=defections if defections is not None else _no_defections(),
-            ruin_day=ruin_day,
-            warnings=warnings,
-        )
-        runs.setdefault(name, []).append(result)
-    return {name: runs[name] for name in order if name in runs}
-
-
-def _no_defections() -> dict[str, np.ndarray]:
-    return {
-        "day": np.zeros(0, np.int64),
-        "customer": np.zeros(0, np.int64),
-        "segment": np.zeros(0, np.int64),
-        "cause": np.zeros(0, np.int64),
-        "satisfaction": np.zeros(0),
-        "attachment": np.zeros(0),
-        "tenure_days": np.zeros(0),
-    }
-
-
-_Extra = tuple[int | None, list[Warning_], dict[str, np.ndarray] | None]
-
-
-def _per_replication(run_dir: Path, resolved: Mapping[str, Any]) -> dict[tuple[str, int], _Extra]:
-    """Ruin day, warnings and defections of each ``(variant, replication)``."""
-    out: dict[tuple[str, int], _Extra] = {}
-
-    def slot(key: tuple[str, int]) -> _Extra:
-        return out.get(key, (None, [], None))
-
-    if (run_dir / REPLICATIONS).exists():
-        reps = read_replications(run_dir)
-        for v, r, day in zip(
-            reps.get("variant", []), reps.get("replication", []), reps.get("ruin_day", []),
-            strict=True,
-        ):  # fmt: skip
-            key = (str(v), int(r))
-            ruin = None if not np.isfinite(day) else int(day)
-            out[key] = (ruin, slot(key)[1], slot(key)[2])
-    if (run_dir / WARNINGS).exists():
-        warns = read_warnings(run_dir)
-        for v, r, day, ind, msg in zip(
-            warns.get("variant", []), warns.get("replication", []), warns.get("day", []),
-            warns.get("indicator", []), warns.get("message", []), strict=True,
-        ):  # fmt: skip
-            key = (str(v), int(r))
-            ruin, ws, defs = slot(key)
-            out[key] = (ruin, [*ws, Warning_(int(day), str(ind), str(msg))], defs)
-    if (run_dir / DEFECTIONS).exists():
-        d = read_defections(run_dir)
-        if d and len(d.get("day", ())):
-            segments = [
-                str(s.get("name")) for s in resolved.get("customers", {}).get("segments", [])
-            ]
-            seg_code = {name: i for i, name in enumerate(segments)}
-            cause_code = {c: i for i, c in enumerate(CAUSES)}
-            other = cause_code["other"]
-            causes = np.array([cause_code.get(c, other) for c in d["cause"].tolist()], np.int64)
-            segs = np.array([seg_code.get(s, -1) for s in d["segment"].tolist()], np.int64)
-            rank = {name: i for i, name in enumerate(sorted(set(d["variant"].tolist())))}
-            vr = np.array([rank[v] for v in d["variant"].tolist()], np.int64)
-            idx = np.lexsort((d["day"], d["replication"], vr))
-            cuts = np.flatnonzero((np.diff(vr[idx]) != 0) | (np.diff(d["replication"][idx]) != 0))
-            for rows in np.split(idx, cuts + 1):
-                key = (str(d["variant"][rows[0]]), int(d["replication"][rows[0]]))
-                ruin, ws, _ = slot(key)
-                out[key] = (
-                    ruin,
-                    ws,
-                    {
-                        "day": d["day"][rows],
-                        "customer": d["customer"][rows],
-                        "segment": segs[rows],
-                        "cause": causes[rows],
-                        "satisfaction": d["satisfaction"][rows],
-                        "attachment": d["attachment"][rows],
-                        "tenure_days": d["tenure_days"][rows],
-                    },
-                )
-    return out
 
 
 # --------------------------------------------------------------------------- words
@@ -417,6 +158,12 @@ class VariantStory:
     comparison: str = ""
     ruin: str = ""
     break_even: str = ""
+
+    @property
+    def badges(self) -> tuple[str, ...]:
+        """The card's badges: the ruin verdict, and the comparison with the base."""
+        label = "ruin risk: " + VERDICT_LABELS.get(self.verdict, self.verdict)
+        return (label, self.comparison) if self.comparison else (label,)
 
 
 def _ruin_sentence(ruin: Mapping[str, Any], n: int) -> str:
@@ -830,16 +577,6 @@ def reproduce_rows(data: RunData) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- charts
 
 
-@dataclass
-class Chart:
-    """One chart of the report: PNG bytes, a title and a caption in words."""
-
-    name: str
-    title: str
-    caption: str
-    png: bytes
-
-
 CHART_TEXT: dict[str, tuple[str, str]] = {
     "customers": (
         "Active customers",
@@ -874,303 +611,6 @@ CHART_TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 CHART_ORDER: tuple[str, ...] = tuple(CHART_TEXT)
-
-
-def build_charts(data: RunData, dpi: int = 130) -> list[Chart]:
-    """Draw the report's charts (from the rebuilt replications) as PNG bytes.
-
-    Charts a command left in ``charts/`` that the report does not draw itself (a safe
-    frontier, a sweep heat map) are added as they are.
-    """
-    from loyaltysim.output import charts as plotting
-
-    charts: list[Chart] = []
-    drawn: set[str] = set()
-    if data.runs and data.scenario is not None:
-        figures: dict[str, Callable[[], Any]] = {
-            "customers": lambda: plotting.customers_chart(data.runs),
-            "cash": lambda: plotting.cash_chart(data.runs, data.scenario),
-            "cumulative_profit": lambda: plotting.cumulative_profit_chart(data.runs),
-            "profit_vs_base": lambda: _forest(data),
-            "churn_causes": lambda: plotting.churn_causes_chart(data.runs),
-            "defector_satisfaction": lambda: plotting.defector_satisfaction_chart(data.runs),
-        }
-        for name in CHART_ORDER:
-            if name == "profit_vs_base" and len(data.runs) < 2:
-                continue
-            fig = figures[name]()
-            title, caption = CHART_TEXT[name]
-            charts.append(Chart(name, title, caption, _png(fig, dpi)))
-            drawn.add(name)
-    folder = data.run_dir / "charts"
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.png")):
-            if path.stem in drawn or (path.stem in CHART_TEXT and data.runs):
-                continue
-            try:
-                png = path.read_bytes()
-            except OSError:
-                continue
-            if not png.startswith(b"\x89PNG"):
-                continue
-            title, caption = CHART_TEXT.get(
-                path.stem, (path.stem.replace("_", " ").capitalize(), f"charts/{path.name}")
-            )
-            charts.append(Chart(path.stem, title, caption, png))
-    return charts
-
-
-def _forest(data: RunData) -> Any:
-    """The forest plot of profit differences: the summary's numbers when it has them."""
-    from loyaltysim.analysis.stats import PairedDifference
-    from loyaltysim.output import charts as plotting
-
-    diffs: dict[str, PairedDifference] = {}
-    if data.summary:
-        base = data.summary.get("base", "base")
-        for v in data.summary["variants"]:
-            d = (v.get("vs_base") or {}).get("profit")
-            if v.get("name") == base or not d:
-                continue
-            ci, un = _interval(d.get("ci95")), _interval(d.get("unpaired_ci95"))
-            diffs[str(v["name"])] = PairedDifference(
-                _num(d.get("mean")) or 0.0,
-                ci,
-                un,
-                _num(d.get("variance_reduction")) or float("nan"),
-            )
-    if diffs:
-        return plotting.profit_difference_chart(diffs)
-    return plotting.profit_vs_base_chart(data.scenario, data.runs)
-
-
-def _interval(x: Any) -> tuple[float, float]:
-    lo, hi = (_num(v) for v in _pair(x))
-    nan = float("nan")
-    return (nan if lo is None else lo, nan if hi is None else hi)
-
-
-def _png(fig: Any, dpi: int) -> bytes:
-    import matplotlib
-
-    from loyaltysim.output import charts as plotting
-
-    buffer = io.BytesIO()
-    with matplotlib.rc_context(plotting.STYLE):
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
-
-
-# --------------------------------------------------------------------------- HTML
-
-_CSS = """
-:root { --ink:#1a1a1a; --muted:#555; --line:#ddd; --safe:#009E73; --unsafe:#D55E00;
-        --unresolved:#B07800; --accent:#0072B2; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-       sans-serif; color: var(--ink); margin: 0; background: #f6f6f4; line-height: 1.5; }
-main { max-width: 1040px; margin: 0 auto; padding: 32px 40px 64px; background: #fff; }
-h1 { font-size: 2rem; margin: 0 0 4px; }
-h2 { font-size: 1.4rem; margin: 40px 0 12px; padding-bottom: 4px;
-     border-bottom: 2px solid var(--ink); }
-h3 { font-size: 1.1rem; margin: 0 0 6px; }
-.subtitle { color: var(--muted); margin: 0 0 20px; }
-.status { border: 3px solid var(--unsafe); background: #fdf0e8; padding: 12px 16px;
-          font-weight: 600; margin: 16px 0; }
-.note { color: var(--muted); font-size: 0.92rem; }
-nav ol { columns: 2; margin: 8px 0 0; padding-left: 20px; }
-nav a { color: var(--accent); }
-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 8px 0 16px; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line);
-         vertical-align: top; }
-th { background: #f0f0ee; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.group td { background: #fafaf8; font-weight: 600; padding-top: 10px; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-       font-size: 0.88em; background: #f3f3f1; padding: 1px 4px; word-break: break-all; }
-.cards { display: grid; grid-template-columns: 1fr; gap: 14px; }
-.card { border: 1px solid var(--line); border-left: 6px solid var(--muted);
-        padding: 12px 16px; break-inside: avoid; }
-.card.safe { border-left-color: var(--safe); }
-.card.unsafe { border-left-color: var(--unsafe); }
-.card.unresolved { border-left-color: var(--unresolved); }
-.badge { display: inline-block; font-weight: 700; font-size: 0.85rem; padding: 1px 8px;
-         border-radius: 3px; color: #fff; background: var(--muted); margin-left: 6px; }
-.badge.safe { background: var(--safe); }
-.badge.unsafe { background: var(--unsafe); }
-.badge.unresolved { background: var(--unresolved); }
-.badge.compare { background: #fff; color: var(--ink); border: 1px solid var(--ink); }
-.ci { color: var(--muted); font-size: 0.85em; }
-td code.key { white-space: nowrap; word-break: normal; }
-.card ul { margin: 6px 0 0; padding-left: 20px; }
-figure { margin: 24px 0 8px; break-inside: avoid; }
-figure img { width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); font-size: 0.92rem; margin-top: 4px; }
-.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
-footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
-@media print { body { background: #fff; } main { padding: 0; } h2 { break-after: avoid; } }
-"""
-
-
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def render_html(data: RunData, charts: Sequence[Chart], generated: datetime) -> str:
-    """The report as one self-contained HTML document (no external references)."""
-    parts: list[str] = []
-    add = parts.append
-    title = f"{data.title}: simulation report"
-    add("<!DOCTYPE html>")
-    add('<html lang="en"><head><meta charset="utf-8">')
-    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    add(f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>")
-    add(f"<h1>{_e(data.title)}</h1>")
-    m = data.manifest
-    reps = _runs_per_plan(data)
-    horizon = m.get("horizon_days") or data.resolved.get("scenario", {}).get("horizon_days")
-    add(
-        f'<p class="subtitle">Simulation report · run of {_e(_date(m.get("started_at")))} · '
-        f"{_e(reps)} runs per plan × {_e(horizon)} days · report made "
-        f"{_e(generated.strftime('%Y-%m-%d %H:%M UTC'))}</p>"
-    )
-    message = status_message(data)
-    if message:
-        add(f'<div class="status" role="alert">{_e(message)}</div>')
-    for note in data.notes:
-        add(f'<p class="note">Note: {_e(note)}.</p>')
-    sections = [
-        ("summary", "Summary"),
-        ("charts", "Charts"),
-        ("causes", "Why customers left"),
-        ("break-even", "Does the discount pay for itself?"),
-        ("assumptions", "Assumptions"),
-        ("reproduce", "How to reproduce"),
-    ]
-    add("<nav><ol>" + "".join(f'<li><a href="#{a}">{_e(t)}</a></li>' for a, t in sections))
-    add("</ol></nav>")
-
-    # Summary
-    add('<h2 id="summary">Summary</h2>')
-    stories = variant_stories(data)
-    if not stories:
-        add("<p>No summary: the run left no results to summarise.</p>")
-    else:
-        add(_summary_table_html(data))
-        add('<div class="cards">')
-        for s in stories:
-            add(f'<section class="card {_e(s.verdict)}">')
-            badges = (
-                f'<span class="badge {_e(s.verdict)}">ruin risk: '
-                f"{_e(VERDICT_LABELS.get(s.verdict, s.verdict))}</span>"
-            )
-            if s.comparison:
-                badges += f'<span class="badge compare">{_e(s.comparison)}</span>'
-            add(f"<h3>{_e(s.name)}{badges}</h3><ul>")
-            add("".join(f"<li>{_e(x)}</li>" for x in s.sentences))
-            add("</ul></section>")
-        add("</div>")
-        add(
-            '<p class="note">Intervals are 95% confidence intervals over the runs. Every plan '
-            "is run on the same simulated customers and luck as the base (common random "
-            "numbers), so its difference from the base is measured run by run (paired). "
-            "“Safe” means the 95% upper bound of the ruin risk is below the guard’s limit."
-            "</p>"
-        )
-
-    # Charts
-    add('<h2 id="charts">Charts</h2>')
-    if not charts:
-        add("<p>No charts: the run left no complete replication to draw.</p>")
-    for c in charts:
-        data64 = base64.b64encode(c.png).decode("ascii")
-        add(
-            f'<figure id="chart-{_e(c.name)}"><img alt="{_e(c.title)}" '
-            f'src="data:image/png;base64,{data64}">'
-            f"<figcaption><b>{_e(c.title)}.</b> {_e(c.caption)}</figcaption></figure>"
-        )
-
-    # Causes
-    add('<h2 id="causes">Why customers left</h2>')
-    rows = cause_rows(data)
-    if rows:
-        add(f"<p>{_e(causes_sentence(data))}</p>")
-        add("<table><thead><tr><th>plan</th>")
-        add("".join(f'<th class="num">{_e(CAUSE_SHORT[c])}</th>' for c in CAUSES))
-        add("</tr></thead><tbody>")
-        for name, shares in rows:
-            cells = "".join(f'<td class="num">{pct(s)}</td>' for s in shares)
-            add(f"<tr><td>{_e(name)}</td>{cells}</tr>")
-        add("</tbody></table>")
-        add(
-            '<p class="note">Shares of all defections in all runs. “Staff indifference” and '
-            "“poor service” are counted apart.</p>"
-        )
-    else:
-        add("<p>No summary of defections.</p>")
-
-    # Break-even
-    add('<h2 id="break-even">Does the discount pay for itself?</h2>')
-    if stories:
-        add(
-            "<p>A discount <i>d</i> cuts the margin on every discounted sale, so with a gross "
-            "margin <i>m</i> sales must rise by <i>d</i>/(<i>m</i> − <i>d</i>) just to keep "
-            "gross profit where it was; when <i>d</i> ≥ <i>m</i> no rise is enough.</p><ul>"
-        )
-        for s in stories:
-            add(f"<li><b>{_e(s.name)}:</b> {_e(s.break_even)}</li>")
-        add("</ul>")
-    else:
-        add("<p>No summary: nothing to compare.</p>")
-
-    # Assumptions
-    add('<h2 id="assumptions">Assumptions</h2>')
-    add(
-        "<p>Every parameter of the scenario as it was run, defaults included. Money is in "
-        "the scenario’s currency; fractions are shares (0.15 = 15%); utilities are in logit "
-        "units of the choice model.</p>"
-    )
-    add(
-        '<table><thead><tr><th>parameter</th><th class="num">value</th><th>unit</th>'
-        "<th>meaning</th></tr></thead><tbody>"
-    )
-    group = None
-    for p in parameters(data):
-        head = p.path.split(".", 1)[0]
-        if head != group:
-            group = head
-            add(f'<tr class="group"><td colspan="4">[{_e(head)}]</td></tr>')
-        add(
-            f'<tr><td><code class="key">{_e(p.path)}</code></td><td class="num">{_e(p.value)}</td>'
-            f"<td>{_e(p.unit)}</td><td>{_e(p.description)}</td></tr>"
-        )
-    add("</tbody></table>")
-    changes = variant_changes(data)
-    if changes:
-        add("<h3>What each plan changes</h3><table><thead><tr><th>plan</th><th>changes</th>")
-        add("</tr></thead><tbody>")
-        for name, text in changes:
-            add(f"<tr><td>{_e(name)}</td><td><code>{_e(text)}</code></td></tr>")
-        add("</tbody></table>")
-
-    # Reproduce
-    add('<h2 id="reproduce">How to reproduce</h2>')
-    add(
-        "<p>The same scenario file, seed and version give the same numbers, to the digit, "
-        "on any machine and with any number of workers.</p>"
-    )
-    add("<table><tbody>")
-    for label, value in reproduce_rows(data):
-        add(f"<tr><th>{_e(label)}</th><td><code>{_e(value)}</code></td></tr>")
-    add("</tbody></table>")
-    add(f"<p>This report: <code>loyaltysim report {_e(shlex.quote(str(data.run_dir)))}</code></p>")
-    add(
-        "<footer>Made with loyaltysim, an agent-based simulator of discount and loyalty "
-        "programmes. Simulated results depend on the assumptions above; they are a way "
-        "to compare plans, not a forecast.</footer>"
-    )
-    add("</main></body></html>")
-    return "\n".join(parts) + "\n"
 
 
 def _runs_per_plan(data: RunData) -> str:
@@ -1232,440 +672,188 @@ SUMMARY_HEADER = (
 )
 
 
-def _lines_html(text: str) -> str:
-    """A cell's first line as is, further lines small and muted (the interval)."""
-    first, *rest = text.split("\n")
-    return _e(first) + "".join(f'<br><span class="ci">{_e(r)}</span>' for r in rest)
+# --------------------------------------------------------------------------- the report
+
+SUMMARY_NOTE = (
+    "Intervals are 95% confidence intervals over the runs. Every plan is run on the same "
+    "simulated customers and luck as the base (common random numbers), so its difference "
+    "from the base is measured run by run (paired). “Safe” means the 95% upper bound of the "
+    "ruin risk is below the guard’s limit."
+)
+BREAK_EVEN_RULE = (
+    "A discount d cuts the margin on every discounted sale, so with a gross margin m sales "
+    "must rise by d/(m − d) just to keep gross profit where it was; when d ≥ m no rise is "
+    "enough."
+)
+ASSUMPTIONS_NOTE = (
+    "Every parameter of the scenario as it was run, defaults included. Money is in the "
+    "scenario’s currency; fractions are shares (0.15 = 15%); utilities are in logit units "
+    "of the choice model."
+)
+REPRODUCE_NOTE = (
+    "The same scenario file, seed and version give the same numbers, to the digit, on any "
+    "machine and with any number of workers."
+)
+DISCLAIMER = (
+    "Made with loyaltysim, an agent-based simulator of discount and loyalty programmes. "
+    "Simulated results depend on the assumptions above; they are a way to compare plans, "
+    "not a forecast."
+)
 
 
-def _summary_table_html(data: RunData) -> str:
-    head = "".join(
-        f'<th class="{"num" if 0 < i < 6 else ""}">{_e(h).replace(chr(10), "<br>")}</th>'
-        for i, h in enumerate(SUMMARY_HEADER)
+def font_notice(missing: Sequence[str]) -> str:
+    """The alert of a PDF whose fonts lack some characters (drawn as empty boxes)."""
+    shown = " ".join(sorted(set(missing))[:20])
+    return (
+        f"Some characters of this report ({shown}) are in none of the fonts this machine "
+        "has, so this PDF draws them as empty boxes. The HTML report shows them (your "
+        "browser has the fonts); or install a font that covers them (for example Noto Sans "
+        "CJK for Chinese, Japanese and Korean, Symbola for emoji) and make the PDF again."
     )
-    body = []
+
+
+def _summary_table(data: RunData) -> Table:
+    rows = []
     for row in summary_rows(data):
-        cells = "".join(
-            f'<td class="{"num" if 0 < i < 6 else ""}">{_lines_html(c)}</td>'
-            for i, c in enumerate(row[:-1])
-        )
         verdict = next((k for k, v in VERDICT_LABELS.items() if v == row[-1]), "unknown")
-        cells += f'<td><span class="badge {_e(verdict)}">{_e(row[-1])}</span></td>'
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-# --------------------------------------------------------------------------- PDF
-
-
-class _PdfLayout:
-    """Pages of text, tables and images drawn with ``Figure.text`` (A4 portrait, inches).
-
-    matplotlib has no text flow, so lines are wrapped here by measuring each candidate
-    line with the same font that draws it (``TextToPath``), and a new page starts when the
-    cursor reaches the bottom margin.
-    """
-
-    W, H = 8.27, 11.69
-    MARGIN = 0.7
-    BOTTOM = 0.8
-
-    def __init__(self, pdf: Any, footer: str) -> None:
-        from matplotlib.font_manager import FontProperties
-        from matplotlib.textpath import TextToPath
-
-        self.pdf = pdf
-        self.footer = footer
-        self.pages = 0
-        self._measure = TextToPath()
-        self._font = FontProperties
-        self.fig: Any = None
-        self.y = 0.0
-        self._new_page()
-
-    # ---- pages
-
-    def _new_page(self) -> None:
-        from matplotlib.figure import Figure
-
-        self._flush()
-        self.fig = Figure(figsize=(self.W, self.H))
-        self.pages += 1
-        self.y = self.H - self.MARGIN
-
-    def _flush(self) -> None:
-        if self.fig is None:
-            return
-        self.fig.text(
-            self.MARGIN, 0.4, self.footer, fontsize=7.5, color="#777777",
-            transform=self.fig.dpi_scale_trans,
-        )  # fmt: skip
-        self.fig.text(
-            self.W - self.MARGIN, 0.4, f"page {self.pages}", fontsize=7.5, color="#777777",
-            ha="right", transform=self.fig.dpi_scale_trans,
-        )  # fmt: skip
-        self.pdf.savefig(self.fig)
-        self.fig = None
-
-    def close(self) -> None:
-        """Write the last page."""
-        self._flush()
-
-    def need(self, height: float) -> None:
-        """Start a new page unless ``height`` inches fit above the bottom margin."""
-        if self.y - height < self.BOTTOM:
-            self._new_page()
-
-    def space(self, inches: float) -> None:
-        """Vertical space."""
-        self.y -= inches
-
-    # ---- text
-
-    def width_of(self, text: str, size: float, weight: str = "normal") -> float:
-        """Width of ``text`` in inches at ``size`` points."""
-        prop = self._font(size=size, weight=weight)
-        w, _, _ = self._measure.get_text_width_height_descent(text, prop, ismath=False)
-        return float(w) / 72.0
-
-    def wrap(self, text: str, width: float, size: float, weight: str = "normal") -> list[str]:
-        """Greedy word wrap to ``width`` inches; over-long words are cut."""
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            if self.width_of(paragraph, size, weight) <= width:  # most cells: one call
-                lines.append(paragraph)
-                continue
-            line = ""
-            for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if self.width_of(candidate, size, weight) <= width:
-                    line = candidate
-                    continue
-                if line:
-                    lines.append(line)
-                while self.width_of(word, size, weight) > width and len(word) > 1:
-                    cut = len(word)
-                    while cut > 1 and self.width_of(word[:cut], size, weight) > width:
-                        cut = max(1, int(cut * 0.8))
-                    lines.append(word[:cut])
-                    word = word[cut:]
-                line = word
-            lines.append(line)
-        return lines
-
-    def text(
-        self,
-        text: str,
-        size: float = 10.0,
-        weight: str = "normal",
-        color: str = "#1a1a1a",
-        indent: float = 0.0,
-        after: float = 0.08,
-        bullet: str | None = None,
-    ) -> None:
-        """A wrapped paragraph."""
-        x = self.MARGIN + indent
-        width = self.W - self.MARGIN - x
-        line_h = size * 1.38 / 72.0
-        for i, line in enumerate(self.wrap(text, width, size, weight)):
-            self.need(line_h)
-            if bullet and i == 0:
-                self.fig.text(
-                    x - 0.15, self.y, bullet, fontsize=size, va="top", color=color,
-                    transform=self.fig.dpi_scale_trans,
-                )  # fmt: skip
-            self.fig.text(
-                x, self.y, line, fontsize=size, weight=weight, va="top", color=color,
-                transform=self.fig.dpi_scale_trans,
-            )  # fmt: skip
-            self.y -= line_h
-        self.y -= after
-
-    def heading(self, text: str, size: float = 15.0) -> None:
-        """A section heading with a rule under it; never alone at the foot of a page."""
-        self.need(size / 72.0 * 1.6 + 0.9)
-        self.space(0.12)
-        self.text(text, size=size, weight="bold", after=0.02)
-        self.fig.add_artist(_rule(self.fig, self.MARGIN, self.W - self.MARGIN, self.y + 0.02))
-        self.y -= 0.12
-
-    def box(self, text: str, edge: str, face: str, size: float = 10.5) -> None:
-        """A framed, bold paragraph (the status of an incomplete run)."""
-        from matplotlib.patches import Rectangle
-
-        width = self.W - 2 * self.MARGIN - 0.3
-        lines = self.wrap(text, width, size, "bold")
-        line_h = size * 1.38 / 72.0
-        height = line_h * len(lines) + 0.2
-        self.need(height)
-        self.fig.add_artist(
-            Rectangle(
-                (self.MARGIN, self.y - height), self.W - 2 * self.MARGIN, height,
-                transform=self.fig.dpi_scale_trans, facecolor=face, edgecolor=edge,
-                linewidth=2.5,
-            )
-        )  # fmt: skip
-        self.y -= 0.1
-        for line in lines:
-            self.fig.text(
-                self.MARGIN + 0.15, self.y, line, fontsize=size, weight="bold", va="top",
-                transform=self.fig.dpi_scale_trans,
-            )  # fmt: skip
-            self.y -= line_h
-        self.y -= 0.25
-
-    def table(
-        self,
-        header: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        widths: Sequence[float],
-        size: float = 8.0,
-        right: Sequence[int] = (),
-    ) -> None:
-        """A table with wrapped cells; ``widths`` are fractions of the text width."""
-        total = self.W - 2 * self.MARGIN
-        cols = [w * total for w in widths]
-        line_h = size * 1.35 / 72.0
-
-        def draw_row(cells: Sequence[str], weight: str, shade: str | None) -> None:
-            wrapped = [self.wrap(str(c), cols[i] - 0.08, size, weight) for i, c in enumerate(cells)]
-            height = max(len(w) for w in wrapped) * line_h + 0.06
-            if self.y - height < self.BOTTOM:
-                self._new_page()
-                if weight != "bold":
-                    draw_row(header, "bold", "#EEEEEC")
-            if shade:
-                from matplotlib.patches import Rectangle
-
-                self.fig.add_artist(
-                    Rectangle(
-                        (self.MARGIN, self.y - height), total, height, facecolor=shade,
-                        edgecolor="none", transform=self.fig.dpi_scale_trans,
-                    )
-                )  # fmt: skip
-            x = self.MARGIN
-            for i, lines in enumerate(wrapped):
-                for k, line in enumerate(lines):
-                    at_right = i in right
-                    self.fig.text(
-                        x + (cols[i] - 0.04 if at_right else 0.04),
-                        self.y - 0.03 - k * line_h, line, fontsize=size, weight=weight,
-                        va="top", ha="right" if at_right else "left",
-                        transform=self.fig.dpi_scale_trans,
-                    )  # fmt: skip
-                x += cols[i]
-            self.y -= height
-            self.fig.add_artist(_rule(self.fig, self.MARGIN, self.W - self.MARGIN, self.y, 0.4))
-
-        draw_row(header, "bold", "#EEEEEC")
-        for row in rows:
-            draw_row(row, "normal", None)
-        self.y -= 0.12
-
-    def image(self, png: bytes, caption: str) -> None:
-        """A chart scaled to the text width, with its caption below (it has its own title)."""
-        import matplotlib.image
-
-        img = matplotlib.image.imread(io.BytesIO(png), format="png")
-        width = self.W - 2 * self.MARGIN
-        height = width * img.shape[0] / img.shape[1]
-        max_h = self.H - self.MARGIN - self.BOTTOM - 1.2
-        if height > max_h:
-            width, height = width * max_h / height, max_h
-        caption_lines = self.wrap(caption, self.W - 2 * self.MARGIN, 9.0)
-        self.need(height + 0.2 + len(caption_lines) * 9 * 1.38 / 72)
-        left = (self.W - width) / 2
-        ax = self.fig.add_axes(
-            (left / self.W, (self.y - height) / self.H, width / self.W, height / self.H)
-        )
-        ax.imshow(img, interpolation="none")
-        ax.set_axis_off()
-        self.y -= height + 0.08
-        self.text(caption, size=9.0, color="#555555", after=0.25)
-
-
-def _rule(fig: Any, x0: float, x1: float, y: float, width: float = 1.2) -> Any:
-    from matplotlib.lines import Line2D
-
-    return Line2D([x0, x1], [y, y], transform=fig.dpi_scale_trans, color="#999999", linewidth=width)
-
-
-def render_pdf(data: RunData, charts: Sequence[Chart], generated: datetime) -> bytes:
-    """The report as PDF bytes, drawn with matplotlib only."""
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    buffer = io.BytesIO()
-    metadata = {
-        "Title": f"{data.title}: simulation report",
-        "Creator": "loyaltysim",
-        "Subject": "Simulation of discount and loyalty plans",
-    }
-    footer = f"{data.title} · loyaltysim report · {generated.strftime('%Y-%m-%d')}"
-    with (
-        matplotlib.rc_context({"font.family": "DejaVu Sans", "pdf.fonttype": 42}),
-        PdfPages(buffer, metadata=metadata) as pdf,
-    ):
-        page = _PdfLayout(pdf, footer)
-        _pdf_content(page, data, charts, generated)
-        page.close()
-    return buffer.getvalue()
-
-
-def _pdf_content(page: _PdfLayout, data: RunData, charts: Sequence[Chart], now: datetime) -> None:
-    m = data.manifest
-    page.text(data.title, size=22, weight="bold", after=0.04)
-    horizon = m.get("horizon_days") or data.resolved.get("scenario", {}).get("horizon_days")
-    page.text(
-        f"Simulation report · run of {_date(m.get('started_at'))} · "
-        f"{_runs_per_plan(data)} runs per plan × {horizon} days · report made "
-        f"{now.strftime('%Y-%m-%d %H:%M UTC')}",
-        size=9.5,
-        color="#555555",
-        after=0.2,
+        rows.append((*(Cell(c) for c in row[:-1]), Cell(row[-1], "badge", verdict)))
+    return Table(
+        SUMMARY_HEADER,
+        tuple(rows),
+        (0.18, 0.15, 0.19, 0.09, 0.11, 0.08, 0.2),
+        numeric=(1, 2, 3, 4, 5),
     )
-    message = status_message(data)
-    if message:
-        page.box(message, edge="#D55E00", face="#FDF0E8")
-    for note in data.notes:
-        page.text(f"Note: {note}.", size=9, color="#555555")
 
-    page.heading("Summary")
-    stories = variant_stories(data)
+
+def _summary_section(data: RunData, stories: Sequence[VariantStory]) -> Section:
+    blocks: list[Block]
     if not stories:
-        page.text("No summary: the run left no results to summarise.")
+        blocks = [Paragraph("No summary: the run left no results to summarise.")]
     else:
-        page.table(
-            SUMMARY_HEADER,
-            summary_rows(data),
-            (0.18, 0.15, 0.19, 0.09, 0.11, 0.08, 0.2),
-            size=7.5,
-            right=(1, 2, 3, 4, 5),
-        )
-        colours = {"safe": "#009E73", "unsafe": "#D55E00", "unresolved": "#B07800"}
-        for s in stories:
-            page.need(0.9)
-            page.text(s.name, size=11.5, weight="bold", after=0.0)
-            page.text(s.headline, size=10, weight="bold", color=colours.get(s.verdict, "#555555"))
-            for sentence in s.sentences:
-                page.text(sentence, size=9.5, indent=0.25, bullet="•", after=0.03)
-            page.space(0.1)
-        page.text(
-            "Intervals are 95% confidence intervals over the runs. Every plan is run on the "
-            "same simulated customers and luck as the base (common random numbers), so its "
-            "difference from the base is measured run by run (paired). “Safe” means the 95% "
-            "upper bound of the ruin risk is below the guard’s limit.",
-            size=8.5,
-            color="#555555",
-        )
+        cards = tuple(Card(s.name, s.verdict, s.badges, tuple(s.sentences)) for s in stories)
+        blocks = [_summary_table(data), Cards(cards), Paragraph(SUMMARY_NOTE, "note")]
+    return Section("summary", "Summary", tuple(blocks))
 
-    page.heading("Why customers left")
-    rows = cause_rows(data)
-    if rows:
-        page.text(causes_sentence(data), size=10)
-        page.table(
-            ["plan", *(CAUSE_SHORT[c] for c in CAUSES)],
-            [[name, *(pct(s) for s in shares)] for name, shares in rows],
-            (0.22, 0.13, 0.13, 0.13, 0.13, 0.13, 0.13),
-            size=7.5,
-            right=(1, 2, 3, 4, 5, 6),
-        )
-    else:
-        page.text("No summary of defections.")
 
-    page.heading("Does the discount pay for itself?")
-    page.text(
-        "A discount d cuts the margin on every discounted sale, so with a gross margin m "
-        "sales must rise by d/(m − d) just to keep gross profit where it was; when d ≥ m no "
-        "rise is enough.",
-        size=9.5,
-    )
-    for s in stories:
-        page.text(f"{s.name}: {s.break_even}", size=9.5, indent=0.25, bullet="•", after=0.04)
-
+def _charts_section(charts: Sequence[Figure], data: RunData) -> Section:
     if charts:
-        page._new_page()
-        page.heading("Charts")
-        for c in charts:
-            page.image(c.png, c.caption)
+        return Section("charts", "Charts", tuple(charts), new_page=True)
+    why = (
+        "the folder's tables cannot be trusted (see the top of this report)"
+        if data.alerts
+        else "the run left no complete replication to draw"
+    )
+    return Section("charts", "Charts", (Paragraph(f"No charts: {why}."),), new_page=True)
 
-    page._new_page()
-    page.heading("Assumptions")
-    page.text(
-        "Every parameter of the scenario as it was run, defaults included. Money is in the "
-        "scenario's currency; fractions are shares (0.15 = 15%); utilities are in logit "
-        "units of the choice model.",
-        size=9,
+
+def _causes_section(data: RunData) -> Section:
+    rows = cause_rows(data)
+    if not rows:
+        return Section("causes", "Why customers left", (Paragraph("No summary of defections."),))
+    table = Table(
+        ("plan", *(CAUSE_SHORT[c] for c in CAUSES)),
+        tuple((Cell(name), *(Cell(pct(s)) for s in shares)) for name, shares in rows),
+        (0.22, 0.13, 0.13, 0.13, 0.13, 0.13, 0.13),
+        numeric=(1, 2, 3, 4, 5, 6),
     )
-    page.table(
-        ["parameter", "value", "unit", "meaning"],
-        [[p.path, p.value, p.unit, p.description] for p in parameters(data)],
-        (0.36, 0.13, 0.13, 0.38),
-        size=7.0,
-        right=(1,),
+    note = Paragraph(
+        "Shares of all defections in all runs. “Staff indifference” and “poor service” are "
+        "counted apart.",
+        "note",
     )
+    return Section("causes", "Why customers left", (Paragraph(causes_sentence(data)), table, note))
+
+
+def _break_even_section(stories: Sequence[VariantStory]) -> Section:
+    title = "Does the discount pay for itself?"
+    if not stories:
+        return Section("break-even", title, (Paragraph("No summary: nothing to compare."),))
+    items = Bullets(tuple((s.name, s.break_even) for s in stories))
+    return Section("break-even", title, (Paragraph(BREAK_EVEN_RULE), items))
+
+
+def _assumptions_section(data: RunData) -> Section:
+    rows: list[tuple[Cell, ...] | str] = []
+    group = None
+    for p in parameters(data):
+        head = p.path.split(".", 1)[0]
+        if head != group:
+            group = head
+            rows.append(f"[{head}]")
+        rows.append((Cell(p.path, "key"), Cell(p.value), Cell(p.unit), Cell(p.description)))
+    blocks: list[Block] = [
+        Paragraph(ASSUMPTIONS_NOTE),
+        Table(
+            ("parameter", "value", "unit", "meaning"),
+            tuple(rows),
+            (0.36, 0.13, 0.13, 0.38),
+            numeric=(1,),
+            size=7.0,
+        ),
+    ]
     changes = variant_changes(data)
     if changes:
-        page.text("What each plan changes", size=11, weight="bold")
-        page.table(["plan", "changes"], changes, (0.3, 0.7), size=7.5)
+        blocks.append(Subheading("What each plan changes"))
+        blocks.append(
+            Table(
+                ("plan", "changes"),
+                tuple((Cell(name), Cell(text, "code")) for name, text in changes),
+                (0.3, 0.7),
+            )
+        )
+    return Section("assumptions", "Assumptions", tuple(blocks), new_page=True)
 
-    page.heading("How to reproduce")
-    page.text(
-        "The same scenario file, seed and version give the same numbers, to the digit, on "
-        "any machine and with any number of workers.",
-        size=9,
+
+def _reproduce_section(data: RunData) -> Section:
+    table = Table(
+        None,
+        tuple((Cell(label), Cell(value, "code")) for label, value in reproduce_rows(data)),
+        (0.25, 0.75),
     )
-    page.table(["", ""], reproduce_rows(data), (0.25, 0.75), size=7.5)
-    page.text(f"This report: loyaltysim report {shlex.quote(str(data.run_dir))}", size=8.5)
+    return Section("reproduce", "How to reproduce", (Paragraph(REPRODUCE_NOTE), table))
 
 
-# --------------------------------------------------------------------------- entry point
-
-
-def default_output(run_dir: Path | str, fmt: str) -> Path:
-    """Where a report goes by default: ``RUN_DIR/report.html`` or ``RUN_DIR/report.pdf``."""
-    return Path(run_dir) / f"report.{fmt}"
-
-
-def write_report(
-    run_dir: Path | str,
-    fmt: str = "html",
-    output: Path | str | None = None,
-    now: datetime | None = None,
-) -> Path:
-    """Make the report of a results folder and write it atomically.
+def build_report(data: RunData, charts: Sequence[Figure], generated: datetime) -> Report:
+    """The whole report of a results folder, as plain data for a renderer.
 
     Parameters
     ----------
-    run_dir : path
-        The results folder.
-    fmt : {"html", "pdf"}
-        The format.
-    output : path, optional
-        The file to write; ``RUN_DIR/report.<fmt>`` by default.
-    now : datetime, optional
-        The time stamped on the report (UTC now by default).
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Raises
-    ------
-    ReportError
-        When the folder is not a results folder (exit code 2) or is broken (4).
-    ValueError
-        For an unknown format.
+    data : RunData
+        The folder, read by :func:`~loyaltysim.output.report_data.load_run`.
+    charts : sequence of Figure
+        The charts to show, in order (none when ``data.alerts`` says the tables are wrong).
+    generated : datetime
+        When the report is made (UTC), stamped on it.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    data = load_run(run_dir)
-    generated = (now or datetime.now(UTC)).astimezone(UTC)
-    charts = build_charts(data, dpi=130 if fmt == "html" else 150)
-    path = Path(output) if output is not None else default_output(run_dir, fmt)
-    if fmt == "html":
-        atomic_write_text(path, render_html(data, charts, generated))
-    else:
-        atomic_write_bytes(path, render_pdf(data, charts, generated))
-    return path
+    m = data.manifest
+    horizon = m.get("horizon_days") or data.resolved.get("scenario", {}).get("horizon_days")
+    subtitle = (
+        f"Simulation report · run of {_date(m.get('started_at'))} · {_runs_per_plan(data)} "
+        f"runs per plan × {horizon} days · report made "
+        f"{generated.strftime('%Y-%m-%d %H:%M UTC')}"
+    )
+    message = status_message(data)
+    alerts = ([message] if message else []) + list(data.alerts)
+    stories = variant_stories(data)
+    sections = (
+        _summary_section(data, stories),
+        _charts_section(charts, data),
+        _causes_section(data),
+        _break_even_section(stories),
+        _assumptions_section(data),
+        _reproduce_section(data),
+    )
+    return Report(
+        title=data.title,
+        document_title=f"{data.title}: simulation report",
+        subject="Simulation of discount and loyalty plans",
+        subtitle=subtitle,
+        alerts=tuple(alerts),
+        notes=tuple(f"Note: {note}." for note in data.notes),
+        sections=sections,
+        closing=Paragraph(
+            "This report:", code=f"loyaltysim report {shlex.quote(str(data.run_dir))}"
+        ),
+        footer=DISCLAIMER,
+        page_footer=f"{data.title} · loyaltysim report · {generated.strftime('%Y-%m-%d')}",
+    )
