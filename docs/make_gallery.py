@@ -31,6 +31,7 @@ import loyaltysim  # noqa: E402
 from loyaltysim.experiment import make_executor  # noqa: E402
 from loyaltysim.experiment.frontier import frontier_figure, run_frontier  # noqa: E402
 from loyaltysim.output import charts as plotting  # noqa: E402
+from loyaltysim.output import experiment_charts  # noqa: E402
 from loyaltysim.scenario import Scenario, load_scenario, load_scenario_text  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
@@ -135,7 +136,7 @@ def heatmap(workers: int | None) -> dict[str, str]:
         [[by_name[f"{r:.0%} off, chain at {p:.0f}"]["metrics"]["profit"]["mean"] for r in rates]
          for p in prices]
     )  # fmt: skip
-    fig = plotting.sweep_heatmap(
+    fig = experiment_charts.sweep_heatmap(
         rates,
         prices,
         grid,

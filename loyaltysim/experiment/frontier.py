@@ -181,7 +181,7 @@ def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> 
 def frontier_figure(result: FrontierResult, scenario: Scenario) -> Any:
     """The frontier chart (a matplotlib Figure): profit and ruin risk with their bands,
     the cliff marked, the most profitable safe value starred."""
-    from loyaltysim.output.charts import frontier_chart
+    from loyaltysim.output.experiment_charts import frontier_chart
 
     pts = result.points
     return frontier_chart(

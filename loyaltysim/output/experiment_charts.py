@@ -1,4 +1,4 @@
-"""Charts of experiments: sweeps, sensitivity indices and paired comparisons.
+"""Charts of experiments: sweeps, frontiers, sensitivity indices and paired comparisons.
 
 Like :mod:`loyaltysim.output.charts` (whose palette, style and :func:`save_figure` it uses): the
 Agg backend, figures built without pyplot, the Okabe-Ito palette, axes labelled with units,
@@ -25,7 +25,17 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from loyaltysim.analysis.metrics import METRICS, MONEY
 from loyaltysim.analysis.stats import PairedDifference
-from loyaltysim.output.charts import OKABE_ITO, SLIDE, STYLE, difference_chart, save_figure
+from loyaltysim.output.charts import (
+    OKABE_ITO,
+    SLIDE,
+    STYLE,
+    _axes,
+    _figure,
+    _note,
+    _styled,
+    difference_chart,
+    save_figure,
+)
 
 # (metric, panel title, y label) of a sweep chart's panels.
 SWEEP_PANELS: tuple[tuple[str, str, str], ...] = (
@@ -262,3 +272,221 @@ def write_compare_charts(
                 ax.set_xlabel(f"difference from {reference} ({unit})")
         written += save_figure(fig, charts / f"compare_{metric}")
     return written
+
+
+def _is_share(param: str, values: np.ndarray) -> bool:
+    """Whether a swept parameter is a fraction (a rate or share) best shown as a percent."""
+    leaf = param.rsplit(".", 1)[-1]
+    fraction_words = ("rate", "share", "discount", "proneness", "probability", "conversion")
+    return bool(
+        values.size
+        and np.all((values >= 0.0) & (values <= 1.0))
+        and any(w in leaf for w in fraction_words)
+    )
+
+
+def _value_text(value: float, share: bool) -> str:
+    if share:
+        return f"{value:.0%}" if abs(value * 100 - round(value * 100)) < 1e-9 else f"{value:.1%}"
+    return f"{value:,.4g}"
+
+
+@_styled
+def frontier_chart(
+    values: Sequence[float],
+    profit_mean: Sequence[float],
+    profit_lo: Sequence[float],
+    profit_hi: Sequence[float],
+    ruin_p: Sequence[float],
+    ruin_lo: Sequence[float],
+    ruin_hi: Sequence[float],
+    param: str,
+    safe_max: float | None,
+    best: float | None,
+    *,
+    max_ruin_probability: float | None = None,
+) -> Figure:
+    """The safe-discount frontier: profit and ruin risk as one parameter grows.
+
+    Profit (mean and 95% interval, currency units) is drawn on the left axis, the
+    probability of ruin (share of replications, with its 95% Wilson interval) on a twin
+    right axis. The cliff, the first value past ``safe_max`` (the last safe value), is
+    marked by a vertical line and the unsafe side is shaded; ``best`` (the most profitable
+    safe value) is starred.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The parameter's values, in increasing order.
+    profit_mean, profit_lo, profit_hi : sequence of float
+        Mean profit over the horizon and its 95% interval at each value (currency units).
+    ruin_p, ruin_lo, ruin_hi : sequence of float
+        Probability of ruin and its 95% interval at each value (fractions).
+    param : str
+        The parameter's dotted key, e.g. ``"discount.rate"`` (the x-axis label).
+    safe_max : float or None
+        The largest value judged safe; None when no value is safe.
+    best : float or None
+        The most profitable safe value; None when there is none.
+    max_ruin_probability : float, optional
+        The guard's limit, drawn as a dotted line on the ruin axis.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    share = _is_share(param, x)
+    fig = _figure()
+    ax = _axes(fig)
+    profit_colour, ruin_colour = "#0072B2", "#D55E00"
+    ax.fill_between(
+        x, np.asarray(profit_lo, float), np.asarray(profit_hi, float),
+        color=profit_colour, alpha=0.18, linewidth=0,
+    )  # fmt: skip
+    ax.plot(x, np.asarray(profit_mean, float), "o-", color=profit_colour, label="profit (mean)")
+    ax.axhline(0.0, color="#555555", linewidth=1.0)
+    ax.set_xlabel(param + (" (share of list price)" if share and "discount" in param else ""))
+    ax.set_ylabel("profit over the horizon (currency units)", color=profit_colour)
+    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    ax.tick_params(axis="y", colors=profit_colour)
+    if share:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+    risk = ax.twinx()
+    risk.spines["right"].set_visible(True)
+    risk.grid(False)
+    risk.fill_between(
+        x, np.asarray(ruin_lo, float), np.asarray(ruin_hi, float),
+        color=ruin_colour, alpha=0.15, linewidth=0,
+    )  # fmt: skip
+    risk.plot(x, np.asarray(ruin_p, float), "s--", color=ruin_colour, label="ruin risk")
+    risk.set_ylim(0.0, 1.0)
+    risk.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    risk.set_ylabel("probability of ruin", color=ruin_colour)
+    risk.tick_params(axis="y", colors=ruin_colour)
+    if max_ruin_probability is not None:
+        risk.axhline(
+            max_ruin_probability, color=ruin_colour, linestyle=":", linewidth=1.5,
+            label=f"guard: {max_ruin_probability:.0%} ruin risk",
+        )  # fmt: skip
+
+    past = x[x > safe_max] if safe_max is not None else x
+    cliff = float(past.min()) if past.size else None
+    if cliff is not None:
+        right = float(x.max()) if x.size else cliff
+        pad = (right - float(x.min())) * 0.03 if x.size > 1 else 0.5
+        ax.axvspan(cliff, right + pad, color=ruin_colour, alpha=0.07, linewidth=0)
+        ax.axvline(cliff, color=ruin_colour, linewidth=2.0)
+        risk.annotate(
+            f"cliff: {_value_text(cliff, share)}",
+            xy=(cliff, 1.0), xycoords=("data", "axes fraction"),
+            xytext=(6, -6), textcoords="offset points", ha="left", va="top",
+            color=ruin_colour, fontsize=12, fontweight="bold",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5},
+        )  # fmt: skip
+    if best is not None and x.size:
+        k = int(np.argmin(np.abs(x - best)))
+        ax.plot(
+            [x[k]], [np.asarray(profit_mean, float)[k]], marker="*", markersize=18,
+            color="#009E73", markeredgecolor="black", linestyle="none", zorder=6,
+            label=f"best safe: {_value_text(float(x[k]), share)}",
+        )  # fmt: skip
+    ax.set_title("Safe-discount frontier", loc="left")
+    _note(ax, "bands: 95% intervals")
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = risk.get_legend_handles_labels()
+    fig.legend(handles + h2, labels + l2, frameon=False, loc="outside lower center", ncols=4)
+    return fig
+
+
+@_styled
+def sweep_heatmap(
+    x_values: Sequence[float],
+    y_values: Sequence[float],
+    grid: Any,
+    x_label: str,
+    y_label: str,
+    metric_label: str,
+) -> Figure:
+    """A two-parameter sweep as a heat map: one cell per pair of values.
+
+    ``grid[i][j]`` is the metric at ``y_values[i]`` and ``x_values[j]``; NaN marks a point
+    not run (drawn grey). A metric with both signs (profit) gets a diverging map centred on
+    zero (ColorBrewer RdBu, safe for colour-vision deficiencies), else cividis (designed
+    for them; Nuñez et al. 2018). Cells are labelled with their values while the grid is
+    small enough to read.
+
+    Parameters
+    ----------
+    x_values, y_values : sequence of float
+        The two parameters' values (columns and rows).
+    grid : array_like
+        ``(len(y_values), len(x_values))`` metric values.
+    x_label, y_label : str
+        Axis labels: the parameters' keys, with units.
+    metric_label : str
+        What the colours show, with its unit (the colour bar's label).
+    """
+    from matplotlib import colors as mcolors
+
+    xs = np.asarray(x_values, dtype=np.float64)
+    ys = np.asarray(y_values, dtype=np.float64)
+    z = np.asarray(grid, dtype=np.float64).reshape(len(ys), len(xs))
+    finite = z[np.isfinite(z)]
+    fig = _figure()
+    ax = _axes(fig)
+    if finite.size and finite.min() < 0.0 < finite.max():
+        cmap = matplotlib.colormaps["RdBu"].with_extremes(bad="#DDDDDD")
+        bound = float(np.abs(finite).max())
+        norm: mcolors.Normalize = mcolors.TwoSlopeNorm(0.0, -bound, bound)
+    else:
+        cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#DDDDDD")
+        lo = float(finite.min()) if finite.size else 0.0
+        hi = float(finite.max()) if finite.size else 1.0
+        norm = mcolors.Normalize(lo, hi if hi > lo else lo + 1.0)
+    image = ax.imshow(
+        np.ma.masked_invalid(z), cmap=cmap, norm=norm, origin="lower", aspect="auto",
+        interpolation="nearest",
+    )  # fmt: skip
+    x_share = _is_share(x_label.split(" ")[0], xs)
+    y_share = _is_share(y_label.split(" ")[0], ys)
+    ax.set_xticks(np.arange(len(xs)), [_value_text(v, x_share) for v in xs])
+    ax.set_yticks(np.arange(len(ys)), [_value_text(v, y_share) for v in ys])
+    if len(xs) > 12:
+        ax.tick_params(axis="x", labelrotation=45)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label(metric_label)
+    bar.formatter = FuncFormatter(_compact)
+    bar.update_ticks()
+    if z.size <= 144:
+        size = 11 if z.size <= 49 else 9
+        for i in range(len(ys)):
+            for j in range(len(xs)):
+                v = z[i, j]
+                if not np.isfinite(v):
+                    ax.text(j, i, "–", ha="center", va="center", fontsize=size, color="#555555")
+                    continue
+                r, g, b, _ = cmap(norm(v))
+                dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+                ax.text(
+                    j, i, _compact(v), ha="center", va="center", fontsize=size,
+                    color="white" if dark else "black",
+                )  # fmt: skip
+    ax.set_title(f"Sweep: {metric_label}", loc="left")
+    return fig
+
+
+def _compact(x: float, _pos: object = None) -> str:
+    """Short number for cells and colour bars: 1.2k, 3.4M, 0.25."""
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:.1f}M"
+    if a >= 1e4:
+        return f"{x / 1e3:.0f}k"
+    if a >= 1e3:
+        return f"{x / 1e3:.1f}k"
+    if a >= 10 or a == 0:
+        return f"{x:.0f}"
+    return f"{x:.2g}"

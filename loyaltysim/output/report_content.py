@@ -22,16 +22,19 @@ No click, no files written, no drawing.
 
 from __future__ import annotations
 
-import json
 import math
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from loyaltysim.model.result import CAUSES
+from loyaltysim.output.report_assumptions import (
+    parameters,
+    reproduce_rows,
+    variant_changes,
+)
 from loyaltysim.output.report_data import ReportError, RunData, load_run
 from loyaltysim.output.report_doc import (
     Block,
@@ -354,224 +357,6 @@ def causes_sentence(data: RunData) -> str:
     ranked = sorted(zip(CAUSES, shares, strict=True), key=lambda cs: -cs[1])
     top = [f"{CAUSE_LABELS[c]} ({pct(s)})" for c, s in ranked[:3] if s > 0]
     return f"In the {name}, customers left mostly because of " + ", ".join(top) + "."
-
-
-# --------------------------------------------------------------------------- assumptions
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One scenario parameter for the assumptions table."""
-
-    path: str
-    value: str
-    unit: str
-    description: str
-
-
-_MONEY_ENDINGS = ("price", "cost", "cash", "budget", "value", "floor", "cost_per_prospect")
-_UTILITY_KEYS = frozenset(
-    {
-        "focal_constant",
-        "competitor_constant",
-        "habit_weight",
-        "satisfaction_weight",
-        "attachment_weight",
-        "switching_cost_weight",
-        "price_weight",
-        "gain_weight",
-        "loss_weight",
-        "deal_weight",
-    }
-)
-
-
-def _unit(path: str, value: Any, meta: Any) -> str:
-    """A parameter's unit, from its name and bounds (the schema states units in words)."""
-    leaf = path.rsplit(".", 1)[-1]
-    if isinstance(value, bool | str):
-        return ""
-    if leaf in ("fixed_costs_per_month", "monthly_budget"):
-        return "money/month"
-    if leaf.endswith("switching_cost") or leaf in _UTILITY_KEYS:
-        return "utility"
-    if leaf.endswith("_per_month"):
-        return "per month"
-    if leaf.endswith("days") or leaf.endswith("_day"):
-        return "days"
-    if leaf.endswith("_hazard"):
-        return "per year"
-    if leaf.endswith(_MONEY_ENDINGS):
-        return "money"
-    if leaf == "initial":
-        return "customers"
-    if leaf in ("replications", "seed", "visits") or leaf.endswith("_points"):
-        return ""
-    if _bounds(meta) == (0.0, 1.0) and isinstance(value, float):
-        return "fraction 0..1"
-    return ""
-
-
-def _bounds(meta: Any) -> tuple[float | None, float | None]:
-    lo = hi = None
-    for m in getattr(meta, "metadata", []) or []:
-        for name in ("ge", "gt"):
-            if getattr(m, name, None) is not None:
-                lo = float(getattr(m, name))
-        for name in ("le", "lt"):
-            if getattr(m, name, None) is not None:
-                hi = float(getattr(m, name))
-    return lo, hi
-
-
-def _format_value(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) >= 1e4 else f"{value:.6g}"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 1e4 else str(value)
-    return str(value)
-
-
-def parameters(data: RunData) -> list[Parameter]:
-    """Every parameter of the resolved scenario (variants aside), with unit and description.
-
-    Descriptions come from the schema's Field descriptions, read off the validated model
-    (so a discount kind's own keys are described by its own class); without a validated
-    scenario the raw JSON is listed without them.
-    """
-    out: list[Parameter] = []
-    scenario = data.scenario
-    if scenario is None:
-        for path, value in _flatten(data.resolved):
-            if not path.startswith("variants"):
-                out.append(Parameter(path, _format_value(value), "", ""))
-        return out
-
-    from pydantic import BaseModel
-
-    def walk(model: BaseModel, prefix: str) -> None:
-        fields = type(model).model_fields
-        for name, info in fields.items():
-            if name == "variants" and not prefix:
-                continue
-            value = getattr(model, name)
-            path = f"{prefix}{name}"
-            description = info.description or ""
-            if isinstance(value, BaseModel):
-                walk(value, path + ".")
-            elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
-                for i, item in enumerate(value):
-                    walk(item, f"{path}.{i}.")
-            elif isinstance(value, dict):
-                if not value:
-                    out.append(Parameter(path, "none", "", description or "overrides"))
-                for key, item in value.items():
-                    if isinstance(item, BaseModel):
-                        walk(item, f"{path}.{key}.")
-                    else:
-                        out.append(Parameter(f"{path}.{key}", _format_value(item), "", ""))
-            else:
-                out.append(
-                    Parameter(path, _format_value(value), _unit(path, value, info), description)
-                )
-
-    walk(scenario, "")
-    return out
-
-
-def _flatten(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _flatten(v, f"{prefix}{k}.")
-    elif isinstance(obj, list) and obj and isinstance(obj[0], dict):
-        for i, v in enumerate(obj):
-            yield from _flatten(v, f"{prefix}{i}.")
-    else:
-        yield prefix.rstrip("."), obj
-
-
-def variant_changes(data: RunData) -> list[tuple[str, str]]:
-    """``(variant, "key = value; ...")`` for every variant of the resolved scenario."""
-    rows = []
-    for v in data.resolved.get("variants", []) or []:
-        changes = "; ".join(f"{k} = {_toml_value(x)}" for k, x in (v.get("set") or {}).items())
-        rows.append((str(v.get("name")), changes or "(nothing changed)"))
-    return rows
-
-
-def _toml_value(x: Any) -> str:
-    if isinstance(x, str):
-        return json.dumps(x, ensure_ascii=False)
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, list):
-        return "[" + ", ".join(_toml_value(i) for i in x) + "]"
-    if isinstance(x, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(i)}" for k, i in x.items()) + "}"
-    return str(x)
-
-
-# --------------------------------------------------------------------------- reproduce
-
-
-def command_line(manifest: Mapping[str, Any]) -> str:
-    """The run's command line as one shell line, the program shown as ``loyaltysim``."""
-    cmd = manifest.get("command_line")
-    if isinstance(cmd, str):
-        return cmd
-    if not isinstance(cmd, list) or not cmd:
-        return "(not recorded)"
-    parts = [str(p) for p in cmd]
-    if Path(parts[0]).name in ("loyaltysim", "__main__.py", "loyaltysim.exe"):
-        parts[0] = "loyaltysim"
-    return shlex.join(parts)
-
-
-def reproduce_command(manifest: Mapping[str, Any]) -> str:
-    """A ``loyaltysim run`` line that gives the same numbers: file, overrides and seed.
-
-    Built from the manifest rather than copied from the recorded command line, which may
-    be a script's or a test runner's; the seed is spelled out because a run without one
-    drew it from entropy.
-    """
-    path = manifest.get("scenario_file")
-    if not path:
-        return "(the scenario was built in code: see the assumptions)"
-    parts = ["loyaltysim", "run", str(path)]
-    for override in manifest.get("overrides") or []:
-        if not str(override).startswith("scenario.seed="):
-            parts += ["--set", str(override)]
-    if manifest.get("seed") is not None:
-        parts += ["--seed", str(manifest["seed"])]
-    return shlex.join(parts)
-
-
-def reproduce_rows(data: RunData) -> list[tuple[str, str]]:
-    """``(label, value)`` pairs: what it takes to get the same numbers again."""
-    m = data.manifest
-    versions = m.get("versions") or {}
-    deps = ", ".join(
-        f"{k} {v}" for k, v in versions.items() if k not in ("loyaltysim", "platform") and v
-    )
-    rows = [
-        ("loyaltysim version", str(versions.get("loyaltysim") or "unknown")),
-        ("root seed", str(m.get("seed"))),
-        ("scenario file", str(m.get("scenario_file") or "(built in code)")),
-        ("scenario file SHA-256", str(m.get("scenario_sha256") or "n/a")),
-        ("resolved scenario SHA-256", str(m.get("resolved_sha256") or "n/a")),
-        ("overrides", ", ".join(map(str, m.get("overrides") or [])) or "none"),
-        ("to reproduce", reproduce_command(m)),
-        ("command line as recorded", command_line(m)),
-        ("run started / ended", f"{m.get('started_at')} / {m.get('ended_at') or '-'}"),
-        ("status", data.status),
-        ("dependencies", deps or "unknown"),
-        ("platform", str(versions.get("platform") or "unknown")),
-    ]
-    return rows
 
 
 # --------------------------------------------------------------------------- charts

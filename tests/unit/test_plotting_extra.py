@@ -11,6 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from loyaltysim.output import charts as plotting
+from loyaltysim.output import experiment_charts
 from tests.factories import make_result, make_results, make_scenario
 
 VALUES = [0.0, 0.05, 0.10, 0.15, 0.20, 0.25]
@@ -20,7 +21,7 @@ def _frontier(safe_max: float | None, best: float | None, **kwargs: object) -> F
     v = np.array(VALUES)
     profit = 50_000 - 400_000 * (v - 0.08) ** 2
     ruin = np.clip((v - 0.12) * 4, 0, 1)
-    return plotting.frontier_chart(
+    return experiment_charts.frontier_chart(
         VALUES, profit, profit - 5_000, profit + 5_000,
         ruin, np.clip(ruin - 0.1, 0, 1), np.clip(ruin + 0.1, 0, 1),
         "discount.rate", safe_max, best, **kwargs,
@@ -65,7 +66,7 @@ def test_frontier_without_a_cliff_or_without_a_safe_value() -> None:
 def test_sweep_heatmap_diverges_around_zero_for_profit(tmp_path: Path) -> None:
     xs, ys = [0.0, 0.1, 0.2], [1.0, 2.0]
     grid = [[1000.0, -200.0, np.nan], [3000.0, 500.0, -4000.0]]
-    fig = plotting.sweep_heatmap(
+    fig = experiment_charts.sweep_heatmap(
         xs, ys, grid, "discount.rate", "visits per month", "profit (currency units)"
     )
     ax = fig.axes[0]
@@ -80,7 +81,7 @@ def test_sweep_heatmap_diverges_around_zero_for_profit(tmp_path: Path) -> None:
 
 def test_sweep_heatmap_one_signed_metric_uses_cividis_and_big_grids_are_not_labelled() -> None:
     grid = np.arange(20 * 15, dtype=float).reshape(15, 20) / 300
-    fig = plotting.sweep_heatmap(
+    fig = experiment_charts.sweep_heatmap(
         np.arange(20.0), np.arange(15.0), grid, "x (days)", "y (days)", "ruin probability"
     )
     ax = fig.axes[0]
