@@ -56,7 +56,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from loyaltysim.experiment import ProcessExecutor, SerialExecutor
-    from loyaltysim.experiment.sweep import ScenarioSource, parse_param, run_sweep
+    from loyaltysim.experiment.sweep import ScenarioSource, parse_param
+    from loyaltysim.workflows.sweep import run_sweep
 
     points = max(1, args.runs // args.reps)
     c = args.customers

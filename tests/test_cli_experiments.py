@@ -25,7 +25,7 @@ from loyaltysim.cli import (
     EXIT_USAGE,
     main,
 )
-from loyaltysim.experiment import sweep as sweep_module
+from loyaltysim.workflows import sweep as sweep_module
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -24,7 +24,7 @@ from loyaltysim.cli import (
 )
 
 if TYPE_CHECKING:
-    from loyaltysim.experiment.sweep import DesignOptions
+    from loyaltysim.workflows.sweep import DesignOptions
 
 # ----------------------------------------------------------------------------- formatting
 
@@ -353,7 +353,8 @@ def sweep(
       loyaltysim sweep cafe.toml --param business.price=4:5.5 \\
           --param business.fixed_costs_per_month=12000:20000 --sample lhs --n 50
     """
-    from loyaltysim.experiment.sweep import ScenarioSource, SweepError, run_sweep
+    from loyaltysim.experiment.sweep import ScenarioSource, SweepError
+    from loyaltysim.workflows.sweep import run_sweep
 
     opts.load(scenario)  # a bad file or --set: every problem, located, exit 3
     source = ScenarioSource.from_file(scenario, opts.overrides(), variant)
@@ -476,12 +477,8 @@ def sensitivity(
           --param business.service_quality=0.6:0.9 --param competitor.price=3.8:4.6
     """
     from loyaltysim.analysis.sensitivity import MissingSALib, evaluations
-    from loyaltysim.experiment.sweep import (
-        OUTPUT_METRICS,
-        ScenarioSource,
-        SweepError,
-        run_sensitivity,
-    )
+    from loyaltysim.experiment.sweep import OUTPUT_METRICS, ScenarioSource, SweepError
+    from loyaltysim.workflows.sweep import run_sensitivity
 
     for m in outputs:
         if m not in OUTPUT_METRICS:

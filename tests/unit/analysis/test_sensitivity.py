@@ -15,7 +15,8 @@ pytest.importorskip("SALib")
 
 from loyaltysim.analysis import sensitivity as sa
 from loyaltysim.experiment import SerialExecutor
-from loyaltysim.experiment.sweep import ScenarioSource, SweepError, parse_param, run_sensitivity
+from loyaltysim.experiment.sweep import ScenarioSource, SweepError, parse_param
+from loyaltysim.workflows.sweep import run_sensitivity
 
 PROB = sa.problem([("a", 0.0, 1.0), ("b", 0.0, 1.0), ("c", 0.0, 1.0)])
 

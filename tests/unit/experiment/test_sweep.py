@@ -17,7 +17,6 @@ from loyaltysim.experiment.sweep import (
     Param,
     Point,
     PointChunk,
-    RowLog,
     ScenarioSource,
     SweepError,
     chunk_plan,
@@ -26,13 +25,13 @@ from loyaltysim.experiment.sweep import (
     parse_param,
     point_overrides,
     point_row,
-    read_sweep,
     row_columns,
     run_chunk,
-    run_sweep,
     typed_params,
 )
+from loyaltysim.output.sweep_journal import RowLog, read_sweep
 from loyaltysim.scenario import ScenarioError
+from loyaltysim.workflows.sweep import run_sweep
 
 T = TypeVar("T")
 R = TypeVar("R")
