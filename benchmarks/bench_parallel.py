@@ -82,9 +82,9 @@ def pairing(args: argparse.Namespace) -> None:
         build_entries,
         differences,
         metric_table,
-        run_compare,
     )
     from loyaltysim.scenario import load_scenario
+    from loyaltysim.workflows.compare import run_compare
 
     files = args.scenarios or sorted(glob.glob("scenarios/*.toml"))
     print("pairing: unpaired (Welch) 95% CI width / paired 95% CI width, per variant")

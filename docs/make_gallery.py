@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 import loyaltysim  # noqa: E402
 from loyaltysim.experiment import make_executor  # noqa: E402
-from loyaltysim.experiment.frontier import frontier_figure, run_frontier  # noqa: E402
+from loyaltysim.experiment.frontier import run_frontier  # noqa: E402
 from loyaltysim.output import charts as plotting  # noqa: E402
 from loyaltysim.output import experiment_charts  # noqa: E402
 from loyaltysim.scenario import Scenario, load_scenario, load_scenario_text  # noqa: E402
+from loyaltysim.workflows.frontier import frontier_figure  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 GALLERY = ROOT / "docs" / "gallery.md"

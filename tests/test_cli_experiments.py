@@ -228,7 +228,7 @@ class StoppingExecutor:
 def test_compare_interrupted_keeps_replications_and_exits_130(
     runner: CliRunner, tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loyaltysim.experiment import compare as compare_module
+    from loyaltysim.workflows import compare as compare_module
 
     monkeypatch.setattr(
         compare_module, "make_executor", lambda *a: StoppingExecutor(4, KeyboardInterrupt())

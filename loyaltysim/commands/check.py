@@ -112,8 +112,9 @@ def frontier(
     """
     from loyaltysim.analysis.guard import replications_for
     from loyaltysim.experiment import make_executor
-    from loyaltysim.experiment.frontier import run_frontier, write_frontier
+    from loyaltysim.experiment.frontier import run_frontier
     from loyaltysim.experiment.sweep import SweepError, parse_param, typed_params
+    from loyaltysim.workflows.frontier import write_frontier
 
     base = opts.load(scenario)
     # The sweep's parser: float noise snapped away, integer keys kept whole.

@@ -270,7 +270,8 @@ def compare(
     (Welch) interval the same runs would give without pairing, and how many times narrower
     pairing made it. The results folder adds comparison.json, comparison.csv and charts.
     """
-    from loyaltysim.experiment.compare import CompareError, build_entries, run_compare
+    from loyaltysim.experiment.compare import CompareError, build_entries
+    from loyaltysim.workflows.compare import run_compare
 
     loaded = [(path, opts.load(path)) for path in scenarios]
     try:

@@ -8,19 +8,14 @@ figures before the next starts, so memory does not grow with the number of value
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from loyaltysim.analysis.metrics import metric_arrays
 from loyaltysim.analysis.stats import mean_ci, wilson_interval
 from loyaltysim.experiment.executors import Executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
-from loyaltysim.results_io import atomic_write_text
 from loyaltysim.scenario import Scenario
 
 
@@ -153,47 +148,3 @@ def run_frontier(
             result.interrupted = True
             break
     return result
-
-
-def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> Path:
-    """``frontier.json``, ``frontier.csv`` and the chart (PNG and SVG) into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "frontier.json", json.dumps(result.as_dict(), indent=2))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["value", "replications", "profit_mean", "profit_lo", "profit_hi", "ruined",
-         "ruin_probability", "ruin_lo", "ruin_hi", "structural_loss", "safe"]
-    )  # fmt: skip
-    for p in result.points:
-        writer.writerow(
-            [p.value, p.replications, p.profit_mean, *p.profit_ci95, p.ruined,
-             p.ruin_probability, *p.ruin_ci95, p.structural_loss, p.safe]
-        )  # fmt: skip
-    atomic_write_text(folder / "frontier.csv", buffer.getvalue())
-    if result.points:
-        from loyaltysim.output.charts import save_figure
-
-        save_figure(frontier_figure(result, scenario), folder / "frontier")
-    return folder
-
-
-def frontier_figure(result: FrontierResult, scenario: Scenario) -> Any:
-    """The frontier chart (a matplotlib Figure): profit and ruin risk with their bands,
-    the cliff marked, the most profitable safe value starred."""
-    from loyaltysim.output.experiment_charts import frontier_chart
-
-    pts = result.points
-    return frontier_chart(
-        [p.value for p in pts],
-        [p.profit_mean for p in pts],
-        [p.profit_ci95[0] for p in pts],
-        [p.profit_ci95[1] for p in pts],
-        [p.ruin_probability for p in pts],
-        [p.ruin_ci95[0] for p in pts],
-        [p.ruin_ci95[1] for p in pts],
-        result.param,
-        result.largest_safe,
-        result.most_profitable,
-        max_ruin_probability=result.max_ruin_risk,
-    )

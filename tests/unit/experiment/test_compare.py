@@ -26,9 +26,9 @@ from loyaltysim.experiment.compare import (
     comparison_data,
     differences,
     replication_factor,
-    run_compare,
 )
 from loyaltysim.scenario.schema import Scenario
+from loyaltysim.workflows.compare import run_compare
 
 T = TypeVar("T")
 R = TypeVar("R")
