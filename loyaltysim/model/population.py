@@ -28,10 +28,6 @@ RECOVERY_UNRESOLVED = 3
 RECOVERY_RESOLVED = 4
 RECOVERY_RESOLVED_QUICKLY = 5
 
-# Bytes of state per customer row (all columns below); used by the memory guard in the
-# scenario loader and checked against the dataclass by a unit test.
-BYTES_PER_CUSTOMER = 4 * 19 + 8 * 3 + 4 * 8 + 2 * 2 + 1 * 8
-
 
 def _column(dtype: type) -> Any:
     """An empty column of ``dtype`` (rows are added by :meth:`Population.add`)."""

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from loyaltysim.config import Frozen
 from loyaltysim.followups import DEFAULT_CHANNELS, Channel, ChannelOverride, Followup
 from loyaltysim.followups.channels import ChannelName
-from loyaltysim.model.population import BYTES_PER_CUSTOMER
+from loyaltysim.limits import BYTES_PER_CUSTOMER
 from loyaltysim.policies import DiscountPolicy, NoDiscountDefault
 
 # A replication holds every customer who ever dealt with the business in memory. This cap
