@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 
-from loyaltysim.cli import (
+from loyaltysim.commands.common import (
     EXIT_GUARD_BREACHED,
     EXIT_INTERRUPTED,
     RunOptions,
-    main,
     progress_reporter,
     run_options,
 )
@@ -21,7 +20,7 @@ from loyaltysim.cli import (
 RISK = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 
 
-@main.command()
+@click.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--max-ruin-risk",
@@ -87,7 +86,7 @@ def check(scenario: str, max_ruin_risk: float | None, opts: RunOptions) -> None:
         sys.exit(EXIT_GUARD_BREACHED)
 
 
-@main.command()
+@click.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--param", required=True, metavar="KEY", help="Dotted key to vary, e.g. discount.rate."

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loyaltysim.cli import (
+from loyaltysim.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_RUNTIME_FAILURE,
     RunOptions,
-    main,
     progress_reporter,
     run_options,
 )
@@ -234,7 +233,7 @@ def _design_options(opts: RunOptions, scenario: str, resume: bool, label: str) -
 # ----------------------------------------------------------------------------- compare
 
 
-@main.command()
+@click.command()
 @click.argument(
     "scenarios",
     nargs=-1,
@@ -311,7 +310,7 @@ def compare(
 # ----------------------------------------------------------------------------- sweep
 
 
-@main.command()
+@click.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
 @_param_option(
     "A parameter to sweep: dotted key = LO:HI:STEP (grid), LO:HI (with --sample lhs) or "
@@ -399,7 +398,7 @@ def sweep(
 # ----------------------------------------------------------------------------- sensitivity
 
 
-@main.command()
+@click.command()
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
 @_param_option("A parameter and its range: dotted key = LO:HI. Repeatable.")
 @click.option(

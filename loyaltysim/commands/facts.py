@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from loyaltysim.cli import EXIT_GUARD_BREACHED, RunOptions, main, run_options
+from loyaltysim.commands.common import EXIT_GUARD_BREACHED, RunOptions, run_options
 
 DEFAULT = "seed-claims"
 
 
-@main.command()
+@click.command()
 @click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False))
 @run_options
 def facts(scenario: str | None, opts: RunOptions) -> None:

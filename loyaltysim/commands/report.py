@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from loyaltysim.cli import EXIT_USAGE, main
+from loyaltysim.commands.common import EXIT_USAGE
 
 
-@main.command()
+@click.command()
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--format",
