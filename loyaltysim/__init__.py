@@ -29,7 +29,7 @@ def run(
     The numbers are those ``loyaltysim run`` writes for the same scenario and seed (a
     scenario without a seed gets a fresh one, recorded in ``results.seed``).
     """
-    from loyaltysim.jobs import run_job
+    from loyaltysim.workflows.run import run_job
 
     if replications is not None:
         if replications < 1:

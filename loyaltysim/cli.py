@@ -211,7 +211,7 @@ def run(scenario: str, opts: RunOptions) -> None:
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
     scenario.resolved.json, summary.json, timeseries.csv, defections.csv and charts/.
     """
-    from loyaltysim.jobs import run_job
+    from loyaltysim.workflows.run import run_job
 
     loaded = opts.load(scenario)
     job = run_job(

@@ -40,8 +40,8 @@ def check(scenario: str, max_ruin_risk: float | None, opts: RunOptions) -> None:
     that takes (73 for 5%); results are written only with --output.
     """
     from loyaltysim.analysis.guard import assess, replications_for
-    from loyaltysim.jobs import run_job
     from loyaltysim.scenario import variant_scenarios
+    from loyaltysim.workflows.run import run_job
 
     loaded = opts.load(scenario)
     risk = max_ruin_risk if max_ruin_risk is not None else loaded.guard.max_ruin_probability
