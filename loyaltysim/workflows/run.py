@@ -1,8 +1,8 @@
-"""Jobs: a scenario run end to end into a results folder.
+"""The ``run`` job: a scenario run end to end into a results folder.
 
-This is where the layers meet: scenario -> experiment (on an executor) -> analysis ->
-files and charts. The command line and the Python API both call :func:`run_job`; neither
-knows how the pieces fit together.
+Like every module of :mod:`loyaltysim.workflows`, this is where the layers meet: scenario
+-> experiment (on an executor) -> analysis -> files and charts. The command line and the
+Python API both call :func:`run_job`; neither knows how the pieces fit together.
 """
 
 from __future__ import annotations
