@@ -36,7 +36,6 @@ RULES: dict[str, tuple[str, ...]] = {
     "loyaltysim.experiment": ("loyaltysim.workflows", *IO, *UI, *DRAWING),
     "loyaltysim.analysis": ("loyaltysim.workflows", *IO, *UI, *DRAWING),
     "loyaltysim.output": ("loyaltysim.workflows", *UI),
-    "loyaltysim.results_io": ("loyaltysim.workflows", *UI, *DRAWING),
     "loyaltysim.workflows": UI,
     "loyaltysim.commands": ("loyaltysim.cli",),  # commands import the shared module, not back
 }  # fmt: skip

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from loyaltysim.cli import main
+from loyaltysim.output.folder import read_timeseries
 from loyaltysim.output.report_content import parameters, variant_stories
 from loyaltysim.output.report_data import ReportError, RunData, load_run
-from loyaltysim.results_io import read_timeseries
 from loyaltysim.workflows.report import default_output, write_report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Analysis of replications: confidence intervals, paired comparisons, ruin, break-even.
 
 Pure functions of :class:`~loyaltysim.model.result.RunResult` data and the scenario; nothing
-here writes files or draws (see :mod:`loyaltysim.results_io`, :mod:`loyaltysim.output.charts`).
+here writes files or draws (see :mod:`loyaltysim.output.folder`, :mod:`loyaltysim.output.charts`).
 """
 
 from loyaltysim.analysis.metrics import (

@@ -213,7 +213,7 @@ def load_or_exit(
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` atomically (temporary file and rename): a reader never sees half a
     file and a crash never leaves one."""
-    from loyaltysim.results_io import atomic_write_text
+    from loyaltysim.output.folder import atomic_write_text
 
     atomic_write_text(path, text)
 

@@ -34,7 +34,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from loyaltysim.analysis.metrics import SATISFIED_THRESHOLD, daily_profit
 from loyaltysim.analysis.stats import PairedDifference
 from loyaltysim.model.result import CAUSES, RunResult
-from loyaltysim.results_io import atomic_write_bytes
+from loyaltysim.output.folder import atomic_write_bytes
 from loyaltysim.scenario.schema import Scenario
 
 # Okabe & Ito (2008), "Color Universal Design"; black first for the base, yellow last

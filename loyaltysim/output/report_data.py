@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from loyaltysim.model.result import CAUSES, DAILY_SERIES, RunResult, Warning_
-from loyaltysim.results_io import (
+from loyaltysim.output.folder import (
     DEFECTIONS,
     JOURNAL,
     MANIFEST,

@@ -14,7 +14,7 @@ from typing import Any
 
 from loyaltysim.experiment.design import SweepError
 from loyaltysim.experiment.sweep import _cell, _parse_cell, parse_rows
-from loyaltysim.results_io import append_durably, atomic_write_bytes, atomic_write_text
+from loyaltysim.output.folder import append_durably, atomic_write_bytes, atomic_write_text
 
 SWEEP_CSV = "sweep.csv"
 

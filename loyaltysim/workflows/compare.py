@@ -29,7 +29,7 @@ from loyaltysim.experiment.compare import (
 from loyaltysim.experiment.executors import DaskExecutor, Executor, make_executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.model.result import RunResult
-from loyaltysim.results_io import RunFolder, atomic_write_text, read_manifest, run_dir_for
+from loyaltysim.output.folder import RunFolder, atomic_write_text, read_manifest, run_dir_for
 from loyaltysim.scenario.schema import Variant
 
 

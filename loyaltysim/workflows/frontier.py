@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from loyaltysim.experiment.frontier import FrontierResult
-from loyaltysim.results_io import atomic_write_text
+from loyaltysim.output.folder import atomic_write_text
 from loyaltysim.scenario import Scenario
 
 

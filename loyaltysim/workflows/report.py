@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from loyaltysim.output.folder import atomic_write_bytes, atomic_write_text
 from loyaltysim.output.report_content import (
     CHART_ORDER,
     CHART_TEXT,
@@ -26,7 +27,6 @@ from loyaltysim.output.report_data import ReportError, RunData, inside, load_run
 from loyaltysim.output.report_doc import Figure
 from loyaltysim.output.report_html import render_html
 from loyaltysim.output.report_pdf import render_pdf
-from loyaltysim.results_io import atomic_write_bytes, atomic_write_text
 
 __all__ = ["ReportError", "build_charts", "default_output", "write_report"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from loyaltysim.experiment import Results, make_executor, resolve_seed, run_experiment
 from loyaltysim.experiment.executors import DaskExecutor, Executor
 from loyaltysim.model.result import RunResult
-from loyaltysim.results_io import RunFolder, run_dir_for
+from loyaltysim.output.folder import RunFolder, run_dir_for
 from loyaltysim.scenario import Scenario, variant_scenarios
 
 Progress = Callable[[int, int], None]  # (replications done, replications in all)

@@ -50,8 +50,7 @@ from loyaltysim.experiment.sweep import (
     row_columns,
     run_chunk,
 )
-from loyaltysim.output.sweep_journal import MANIFEST, RESOLVED, SWEEP_CSV, SWEEP_SPEC, RowLog
-from loyaltysim.results_io import (
+from loyaltysim.output.folder import (
     atomic_write_text,
     command_line_record,
     environment,
@@ -59,6 +58,7 @@ from loyaltysim.results_io import (
     scenario_file_record,
     utc_iso,
 )
+from loyaltysim.output.sweep_journal import MANIFEST, RESOLVED, SWEEP_CSV, SWEEP_SPEC, RowLog
 from loyaltysim.scenario import Scenario
 
 

@@ -71,7 +71,7 @@ def test_long_horizons_are_thinned() -> None:
 
 def test_importing_the_analysis_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, loyaltysim.analysis, loyaltysim.results_io; "
+        "import sys, loyaltysim.analysis, loyaltysim.output.folder; "
         "sys.exit('matplotlib' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

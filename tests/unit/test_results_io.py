@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loyaltysim import results_io as rio
 from loyaltysim.analysis.summary import summarize
-from loyaltysim.results_io import (
+from loyaltysim.output import folder as rio
+from loyaltysim.output.folder import (
     DEFECTION_COLUMNS,
     TIMESERIES_COLUMNS,
     RunFolder,
