@@ -10,7 +10,7 @@ Layout (contract, "Results folder")::
         defections.csv           one row per defection
         replications.csv         extra: one row per variant x replication (ruin, warnings, metrics)
         warnings.csv             extra: one row per early warning
-        charts/                  written by loyaltysim.plotting
+        charts/                  written by loyaltysim.output.charts
         .blocks.jsonl            journal: which replications the CSV tables hold, and where
 
 Small files (JSON, charts) are replaced atomically: temp file in the same directory, fsync,
@@ -23,9 +23,7 @@ replications in them.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
 import os
 import platform
@@ -34,87 +32,90 @@ import sys
 import tempfile
 import tomllib
 import unicodedata
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from loyaltysim.analysis.metrics import METRIC_NAMES, run_metrics
 from loyaltysim.analysis.summary import dumps, json_safe
-from loyaltysim.model.result import CAUSES, DAILY_SERIES, RunResult
+from loyaltysim.model.result import RunResult
+from loyaltysim.output.tables import (
+    _FORMATTERS,
+    CONTRACT_SERIES,
+    DEFECTION_COLUMNS,
+    DEFECTIONS,
+    JOURNAL,
+    REPLICATION_COLUMNS,
+    REPLICATIONS,
+    TABLES,
+    TIMESERIES,
+    TIMESERIES_COLUMNS,
+    TIMESERIES_SERIES,
+    WARNING_COLUMNS,
+    WARNINGS,
+    _Block,
+    _committed_ends,
+    _header,
+    _journal_line,
+    _read_journal,
+    csv_field,
+    read_defections,
+    read_replications,
+    read_table,
+    read_timeseries,
+    read_warnings,
+)
 from loyaltysim.scenario.schema import Scenario
+
+# The folder's API in one import: its own names and the tables' (output/tables.py).
+__all__ = [
+    "CONTRACT_SERIES",
+    "DEFECTIONS",
+    "DEFECTION_COLUMNS",
+    "DEPENDENCIES",
+    "JOURNAL",
+    "MANIFEST",
+    "REPLICATIONS",
+    "REPLICATION_COLUMNS",
+    "RESOLVED",
+    "STATUSES",
+    "SUMMARY",
+    "TIMESERIES",
+    "TIMESERIES_COLUMNS",
+    "TIMESERIES_SERIES",
+    "WARNINGS",
+    "WARNING_COLUMNS",
+    "RunFolder",
+    "append_durably",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "command_line_record",
+    "csv_field",
+    "environment",
+    "file_sha256",
+    "package_version",
+    "read_defections",
+    "read_manifest",
+    "read_replications",
+    "read_resolved",
+    "read_summary",
+    "read_table",
+    "read_timeseries",
+    "read_warnings",
+    "run_dir_for",
+    "scenario_file_record",
+    "slugify",
+    "utc_iso",
+    "utc_stamp",
+]
 
 MANIFEST = "manifest.json"
 RESOLVED = "scenario.resolved.json"
 SUMMARY = "summary.json"
-TIMESERIES = "timeseries.csv"
-DEFECTIONS = "defections.csv"
-REPLICATIONS = "replications.csv"
-WARNINGS = "warnings.csv"
-# Write-ahead record of which replication blocks of the CSV tables are complete.
-JOURNAL = ".blocks.jsonl"
 
 STATUSES = ("running", "complete", "interrupted", "failed")
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pydantic", "click", "matplotlib")
-
-# The contract's time-series columns in the contract's order, then every other daily series.
-CONTRACT_SERIES: tuple[str, ...] = (
-    "customers",
-    "purchases",
-    "revenue",
-    "discount_cost",
-    "gross_profit",
-    "followup_cost",
-    "acquisition_cost",
-    "fixed_costs",
-    "cash",
-    "churned",
-    "acquired",
-    "mean_satisfaction",
-    "mean_attachment",
-    "mean_competitor_awareness",
-)
-TIMESERIES_SERIES: tuple[str, ...] = CONTRACT_SERIES + tuple(
-    s for s in DAILY_SERIES if s not in CONTRACT_SERIES
-)
-TIMESERIES_COLUMNS: tuple[str, ...] = ("variant", "replication", "day", *TIMESERIES_SERIES)
-DEFECTION_COLUMNS: tuple[str, ...] = (
-    "variant",
-    "replication",
-    "day",
-    "customer",
-    "segment",
-    "cause",
-    "satisfaction",
-    "attachment",
-    "tenure_days",
-)
-REPLICATION_COLUMNS: tuple[str, ...] = (
-    "variant",
-    "replication",
-    "ruined",
-    "ruin_day",
-    "first_warning_day",
-    "warnings",
-    *METRIC_NAMES,
-)
-WARNING_COLUMNS: tuple[str, ...] = (
-    "variant",
-    "replication",
-    "day",
-    "indicator",
-    "severity",
-    "message",
-)
-
-# Columns read back as text and as integers; every other column is float64.
-_TEXT_COLUMNS = frozenset({"variant", "segment", "cause", "indicator", "severity", "message"})
-_INT_COLUMNS = frozenset({"replication", "day", "customer", "ruined", "warnings"})
 
 
 # --------------------------------------------------------------------------- paths
@@ -217,39 +218,6 @@ def _write_json(path: Path, obj: Any) -> None:
 # --------------------------------------------------------------------------- CSV formatting
 
 
-def csv_field(text: str) -> str:
-    """A text field quoted as RFC 4180 requires (only when it holds , " or a line break)."""
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _format_column(values: np.ndarray) -> list[str]:
-    """Text of a numeric column: integers without ".0", floats as their shortest repr.
-
-    ``repr`` round-trips exactly, so numbers read back from the CSV equal the simulated
-    ones; integral columns (counts) skip float formatting, the costly part.
-    """
-    a = np.asarray(values)
-    if a.dtype.kind in "iub":
-        return list(map(str, a.astype(np.int64).tolist()))
-    a = a.astype(np.float64, copy=False)
-    if a.size and np.all(np.isfinite(a)) and np.all(a == np.trunc(a)) and np.abs(a).max() < 2**53:
-        return list(map(str, a.astype(np.int64).tolist()))
-    return list(map(repr, a.tolist()))
-
-
-def _rows(prefix: str, columns: Sequence[Sequence[str]]) -> bytes:
-    """CSV lines ``prefix + a,b,c`` from column-wise text; zip beats per-row formatting."""
-    if not columns or not len(columns[0]):
-        return b""
-    return "".join(prefix + ",".join(row) + "\n" for row in zip(*columns, strict=True)).encode()
-
-
-def _header(columns: Iterable[str]) -> bytes:
-    return (",".join(columns) + "\n").encode()
-
-
 # --------------------------------------------------------------------------- versions
 
 
@@ -311,15 +279,6 @@ def command_line_record(command_line: Sequence[str] | str | None) -> list[str] |
 # --------------------------------------------------------------------------- the run folder
 
 
-@dataclass
-class _Block:
-    """Where one replication's rows sit in each CSV table: ``{file: (offset, length)}``."""
-
-    variant: str
-    replication: int
-    spans: dict[str, tuple[int, int]]
-
-
 class RunFolder:
     """A results folder being written by a run.
 
@@ -346,12 +305,7 @@ class RunFolder:
     same seed, same bytes.
     """
 
-    TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-        (TIMESERIES, TIMESERIES_COLUMNS),
-        (DEFECTIONS, DEFECTION_COLUMNS),
-        (REPLICATIONS, REPLICATION_COLUMNS),
-        (WARNINGS, WARNING_COLUMNS),
-    )
+    TABLES: tuple[tuple[str, tuple[str, ...]], ...] = TABLES
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -598,112 +552,6 @@ def append_durably(path: Path | str, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _journal_line(block: _Block) -> str:
-    record = {"variant": block.variant, "replication": block.replication, "spans": block.spans}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def _read_journal(run_dir: Path) -> tuple[list[_Block], int]:
-    """Blocks of the complete journal lines, and the byte length those lines take.
-
-    The piece after the last newline is a torn write and is ignored (as is anything after a
-    line that does not parse, which only a torn write can produce).
-    """
-    path = Path(run_dir) / JOURNAL
-    if not path.exists():
-        return [], 0
-    blocks, valid = [], 0
-    for line in path.read_bytes().split(b"\n")[:-1]:
-        try:
-            rec = json.loads(line)
-            spans = {k: (int(v[0]), int(v[1])) for k, v in rec["spans"].items()}
-            blocks.append(_Block(str(rec["variant"]), int(rec["replication"]), spans))
-        except (ValueError, KeyError, TypeError, IndexError):
-            break
-        valid += len(line) + 1
-    return blocks, valid
-
-
-def _committed_ends(blocks: Sequence[_Block]) -> dict[str, int]:
-    ends = {}
-    for name, columns in RunFolder.TABLES:
-        end = len(_header(columns))
-        for b in blocks:
-            if name in b.spans:
-                start, length = b.spans[name]
-                end = max(end, start + length)
-        ends[name] = end
-    return ends
-
-
-# --------------------------------------------------------------------------- table rows
-
-
-def _timeseries_rows(r: RunResult, scenario: Scenario) -> bytes:
-    prefix = f"{csv_field(r.variant)},{r.replication},"
-    columns = [list(map(str, range(r.horizon_days)))]
-    columns += [_format_column(r.daily[s]) for s in TIMESERIES_SERIES]
-    return _rows(prefix, columns)
-
-
-def _defection_rows(r: RunResult, scenario: Scenario) -> bytes:
-    d = r.defections
-    n = len(d["day"])
-    if n == 0:
-        return b""
-    names = [csv_field(s.name) for s in scenario.customers.segments]
-    causes = [csv_field(c) for c in CAUSES]
-
-    def label(codes: np.ndarray, labels: list[str]) -> list[str]:
-        # An unknown code stays visible as its number rather than failing the whole run.
-        return [labels[c] if 0 <= c < len(labels) else str(c) for c in codes.tolist()]
-
-    columns = [
-        _format_column(d["day"]),
-        _format_column(d["customer"]),
-        label(np.asarray(d["segment"], dtype=np.int64), names),
-        label(np.asarray(d["cause"], dtype=np.int64), causes),
-        _format_column(d["satisfaction"]),
-        _format_column(d["attachment"]),
-        _format_column(d["tenure_days"]),
-    ]
-    return _rows(f"{csv_field(r.variant)},{r.replication},", columns)
-
-
-def _replication_rows(r: RunResult, scenario: Scenario) -> bytes:
-    metrics = run_metrics(r, scenario)
-    first = r.first_warning_day
-    fields = [
-        csv_field(r.variant),
-        str(r.replication),
-        str(int(r.ruined)),
-        "" if r.ruin_day is None else str(r.ruin_day),
-        "" if first is None else str(first),
-        str(len(r.warnings)),
-        *(_format_column(np.array([metrics[m]]))[0] for m in METRIC_NAMES),
-    ]
-    return (",".join(fields) + "\n").encode()
-
-
-def _warning_rows(r: RunResult, scenario: Scenario) -> bytes:
-    prefix = f"{csv_field(r.variant)},{r.replication},"
-    return "".join(
-        f"{prefix}{w.day},{csv_field(w.indicator)},{w.severity},{csv_field(w.message)}\n"
-        for w in sorted(r.warnings, key=lambda w: w.day)
-    ).encode()
-
-
-_FORMATTERS: dict[str, Callable[[RunResult, Scenario], bytes]] = {
-    TIMESERIES: _timeseries_rows,
-    DEFECTIONS: _defection_rows,
-    REPLICATIONS: _replication_rows,
-    WARNINGS: _warning_rows,
-}
-
-
-# --------------------------------------------------------------------------- readers
-
-
 def read_manifest(run_dir: Path | str) -> dict[str, Any]:
     """``manifest.json`` of a results folder."""
     result: dict[str, Any] = json.loads((Path(run_dir) / MANIFEST).read_text("utf-8"))
@@ -720,95 +568,3 @@ def read_resolved(run_dir: Path | str) -> dict[str, Any]:
     """``scenario.resolved.json`` of a results folder, as plain JSON data."""
     result: dict[str, Any] = json.loads((Path(run_dir) / RESOLVED).read_text("utf-8"))
     return result
-
-
-def read_table(run_dir: Path | str, name: str) -> dict[str, np.ndarray]:
-    """A CSV table of a results folder as columns, complete replications only.
-
-    Text columns come back as ``str`` arrays, ``replication``/``day``/``customer`` and counts
-    as int64, everything else float64 (an empty field is NaN). While a run is still going, or
-    after it was killed, bytes past the journal's last complete replication are ignored.
-    """
-    run_dir = Path(run_dir)
-    data = (run_dir / name).read_bytes()
-    if (run_dir / JOURNAL).exists():
-        end = _committed_ends(_read_journal(run_dir)[0]).get(name, len(data))
-        data = data[:end]
-    header = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r").split(",")
-    if not header or header == [""]:
-        return {}
-    try:
-        return _parse_fast(data, header)
-    except ValueError:
-        # Empty fields (a replication without ruin day) defeat loadtxt; parse in Python.
-        return _parse_general(data)
-
-
-def _parse_fast(data: bytes, header: list[str]) -> dict[str, np.ndarray]:
-    # numpy's C reader is ~3x faster than csv + conversion on a 66k-row time series:
-    # one pass for the numeric columns, one for the (few) text columns.
-    text_idx = [j for j, c in enumerate(header) if c in _TEXT_COLUMNS]
-    num_idx = [j for j, c in enumerate(header) if c not in _TEXT_COLUMNS]
-
-    def load(usecols: list[int], dtype: Any) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
-            table = np.loadtxt(
-                io.BytesIO(data),
-                delimiter=",",
-                quotechar='"',
-                skiprows=1,
-                usecols=usecols,
-                dtype=dtype,
-                encoding="utf-8",
-                ndmin=2,
-            )
-        return table.reshape(-1, len(usecols))
-
-    columns: dict[str, np.ndarray] = {}
-    if num_idx:
-        numbers = load(num_idx, np.float64)
-        for k, j in enumerate(num_idx):
-            col = header[j]
-            columns[col] = numbers[:, k].astype(np.int64) if col in _INT_COLUMNS else numbers[:, k]
-    if text_idx:
-        texts = load(text_idx, str)
-        for k, j in enumerate(text_idx):
-            columns[header[j]] = texts[:, k]
-    return {col: columns[col] for col in header}
-
-
-def _parse_general(data: bytes) -> dict[str, np.ndarray]:
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    header = next(reader)
-    transposed = list(zip(*reader, strict=True)) or [() for _ in header]
-    columns: dict[str, np.ndarray] = {}
-    for col, raw in zip(header, transposed, strict=True):
-        text = np.array(raw, dtype=str)
-        if col in _TEXT_COLUMNS:
-            columns[col] = text
-        elif col in _INT_COLUMNS:
-            columns[col] = text.astype(np.int64)
-        else:
-            columns[col] = np.where(text == "", "nan", text).astype(np.float64)
-    return columns
-
-
-def read_timeseries(run_dir: Path | str) -> dict[str, np.ndarray]:
-    """``timeseries.csv`` as columns (see :func:`read_table`)."""
-    return read_table(run_dir, TIMESERIES)
-
-
-def read_defections(run_dir: Path | str) -> dict[str, np.ndarray]:
-    """``defections.csv`` as columns (see :func:`read_table`)."""
-    return read_table(run_dir, DEFECTIONS)
-
-
-def read_replications(run_dir: Path | str) -> dict[str, np.ndarray]:
-    """``replications.csv`` (ruin, warnings and metrics per replication) as columns."""
-    return read_table(run_dir, REPLICATIONS)
-
-
-def read_warnings(run_dir: Path | str) -> dict[str, np.ndarray]:
-    """``warnings.csv`` (every early warning, with its message) as columns."""
-    return read_table(run_dir, WARNINGS)

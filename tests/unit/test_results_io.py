@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from loyaltysim.analysis.summary import summarize
+from loyaltysim.model.result import CAUSES
 from loyaltysim.output import folder as rio
 from loyaltysim.output.folder import (
     DEFECTION_COLUMNS,
@@ -176,7 +177,7 @@ def test_tables_headers_and_rows(tmp_path: Path) -> None:
     n_def = sum(len(r.defections["day"]) for rs in results.values() for r in rs)
     assert len(d["day"]) == n_def
     assert set(d["segment"]) <= {"regulars", "deal, seekers"}  # quoted comma survives
-    assert set(d["cause"]) <= set(rio.CAUSES)
+    assert set(d["cause"]) <= set(CAUSES)
     reps = read_replications(run)
     assert len(reps["variant"]) == 6 and np.all(np.isnan(reps["ruin_day"]))
     w = read_warnings(run)
