@@ -23,7 +23,7 @@ from loyaltysim.scenario import (
     scenario_json_schema,
     variant_scenarios,
 )
-from loyaltysim.scenario.loader import _Locator
+from loyaltysim.scenario.locations import _Locator
 from loyaltysim.scenario.schema import Meta, Variant
 
 MINIMAL = """\
