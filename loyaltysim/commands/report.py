@@ -33,8 +33,11 @@ def report(run_dir: Path, fmt: str | None, output: Path | None) -> None:
     verdict), the charts, the causes of defection, the break-even arithmetic, every
     assumption of the scenario, and how to reproduce the run. The HTML is one file with
     nothing external (images embedded), ready to mail; the PDF needs no extra software.
+    The report reads only RUN_DIR's own files; missing or unreadable tables are said at
+    its top, and then no chart is shown.
 
-    Exit codes: 0 written, 2 RUN_DIR is not a results folder, 4 it is broken.
+    Exit codes: 0 written, 2 RUN_DIR is not a run's results folder (a sweep's is named),
+    4 it is broken.
     """
     from loyaltysim.workflows.report import ReportError, write_report
 

@@ -1,4 +1,8 @@
-"""Experiments: replications, variants, sweeps and the executors that run them."""
+"""Experiments: replications, variants, designs and the executors that run them.
+
+This layer returns data and writes nothing: the jobs that fill results folders and draw
+are in :mod:`loyaltysim.workflows`.
+"""
 
 from loyaltysim.experiment.executors import (
     DaskExecutor,
