@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import shlex
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -487,13 +488,19 @@ DISCLAIMER = (
 
 
 def font_notice(missing: Sequence[str]) -> str:
-    """The alert of a PDF whose fonts lack some characters (drawn as empty boxes)."""
-    shown = " ".join(sorted(set(missing))[:20])
+    """The alert of a PDF whose fonts lack some characters (drawn as empty boxes).
+
+    The characters are named by code point and Unicode name: the PDF cannot draw them.
+    """
+    chars = list(dict.fromkeys(missing))
+    named = [f"U+{ord(c):04X} {unicodedata.name(c, '').lower()}".rstrip() for c in chars[:8]]
+    more = f" and {len(chars) - 8} more" if len(chars) > 8 else ""
     return (
-        f"Some characters of this report ({shown}) are in none of the fonts this machine "
-        "has, so this PDF draws them as empty boxes. The HTML report shows them (your "
-        "browser has the fonts); or install a font that covers them (for example Noto Sans "
-        "CJK for Chinese, Japanese and Korean, Symbola for emoji) and make the PDF again."
+        f"Some characters of this report ({', '.join(named)}{more}) are in none of the "
+        "fonts this machine has, so this PDF draws them as empty boxes. The HTML report "
+        "shows them (your browser has the fonts); or install a font that covers them (for "
+        "example Noto Sans CJK for Chinese, Japanese and Korean, Symbola for emoji) and "
+        "make the PDF again."
     )
 
 
