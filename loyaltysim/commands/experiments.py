@@ -240,7 +240,7 @@ def _design_options(opts: RunOptions, scenario: str, resume: bool, label: str) -
     nargs=-1,
     required=True,
     metavar="SCENARIO...",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(),
 )
 @click.option(
     "--reference",
@@ -311,7 +311,7 @@ def compare(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @_param_option(
     "A parameter to sweep: dotted key = LO:HI:STEP (grid), LO:HI (with --sample lhs) or "
     "V1,V2,... (grid values). Repeatable; a grid takes every combination."
@@ -398,7 +398,7 @@ def sweep(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @_param_option("A parameter and its range: dotted key = LO:HI. Repeatable.")
 @click.option(
     "--method",
