@@ -32,7 +32,8 @@ from loyaltysim.analysis.summary import break_even_block, dumps, json_safe, real
 from loyaltysim.experiment.executors import DaskExecutor, Executor, make_executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.model.result import RunResult
-from loyaltysim.results_io import RunFolder, atomic_write_text, read_manifest, run_dir_for
+from loyaltysim.output.lock import claim_run_dir
+from loyaltysim.results_io import RunFolder, atomic_write_text, read_manifest
 from loyaltysim.scenario import Scenario, variant_scenarios
 from loyaltysim.scenario.schema import Variant
 
@@ -379,7 +380,8 @@ def run_compare(
         folder_scenario = reference.model_copy(
             update={"variants": tuple(Variant(name=n) for n in names[1:])}
         )
-        folder = _CompareFolder(run_dir_for(reference, output, root=results_root), names)
+        held = claim_run_dir(reference, output, root=results_root)  # locked: one run
+        folder = _CompareFolder(held.path, names)
         folder.start(
             folder_scenario,
             json.loads(reference.model_dump_json()),
@@ -445,6 +447,7 @@ def run_compare(
                 chart_diffs = {m: diffs[m] for m in CHART_METRICS}
                 outcome.charts += write_compare_charts(folder.path, chart_diffs, names[0], TITLES)
         folder.finish(summary or None, status, error=error)
+        held.release()
     return outcome
 
 

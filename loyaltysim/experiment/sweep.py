@@ -50,13 +50,13 @@ from loyaltysim.analysis.summary import dumps, json_safe
 from loyaltysim.experiment.executors import DaskExecutor, Executor, ProcessExecutor, make_executor
 from loyaltysim.experiment.runner import resolve_seed
 from loyaltysim.model.simulation import simulate
+from loyaltysim.output.lock import claim_run_dir
 from loyaltysim.results_io import (
     append_durably,
     atomic_write_bytes,
     atomic_write_text,
     command_line_record,
     environment,
-    run_dir_for,
     scenario_file_record,
     utc_iso,
 )
@@ -670,7 +670,8 @@ def run_design(
     """
     if resume and output is None:
         raise SweepError("--resume needs --output DIR, the folder of the sweep to continue")
-    run_dir = run_dir_for(base, output, root=results_root, kind=kind)
+    held = claim_run_dir(base, output, root=results_root, kind=kind)  # locked: one run
+    run_dir = held.path
     metrics = tuple(metrics)
     columns = row_columns(params, metrics)
     spec = {
@@ -799,6 +800,7 @@ def run_design(
     if error is not None:
         manifest["error"] = error
     atomic_write_text(manifest_path, dumps(manifest) + "\n")
+    held.release()
     return DesignOutcome(
         run_dir, status, seed, spec, parse_rows(columns, rows), len(points), skipped, error
     )

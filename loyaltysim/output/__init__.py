@@ -1,0 +1,1 @@
+"""Results folders: where a run writes, the lock that keeps it to one run at a time."""
