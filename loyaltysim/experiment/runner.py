@@ -101,9 +101,12 @@ def run_experiment(
             group = waiting.setdefault(rep, {})
             group[result.variant] = result
             if len(group) == len(names):
-                complete[rep] = waiting.pop(rep)
+                ready = waiting.pop(rep)
                 if on_replication is not None:
-                    on_replication([complete[rep][name] for name in names])
+                    on_replication([ready[name] for name in names])
+                # Only now: an interrupt inside on_replication (writing it) must not leave
+                # a replication in the results that is not in the folder.
+                complete[rep] = ready
     except KeyboardInterrupt:
         interrupted = True
     runs = {name: [complete[rep][name] for rep in sorted(complete)] for name in names}
