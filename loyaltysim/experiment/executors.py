@@ -14,6 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 from loyaltysim.interruption import worker_initializer
+from loyaltysim.model.population import PopulationLimitError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -67,6 +68,8 @@ class ProcessExecutor:
                     except BrokenProcessPool as exc:
                         why = f"a worker process died (killed, or out of memory?): {exc}"
                         failure = failure or (f"task {key} failed: {why}", exc)
+                    except PopulationLimitError as exc:  # says what and why already
+                        failure = failure or (str(exc), exc)
                     except Exception as exc:  # a failing task
                         failure = failure or (f"task {key} failed: {exc!r}", exc)
                 if failure is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loyaltysim.experiment.executors import Executor, SerialExecutor
+from loyaltysim.model.population import PopulationLimitError
 from loyaltysim.model.result import DAILY_SERIES, RunResult
 from loyaltysim.model.simulation import simulate
 from loyaltysim.rng import fresh_root_seed
@@ -32,9 +33,14 @@ class Task:
 
 
 def run_task(task: Task) -> RunResult:
-    return simulate(
-        task.scenario, task.replication, task.root_seed, task.variant, task.keep_customers
-    )
+    try:
+        return simulate(
+            task.scenario, task.replication, task.root_seed, task.variant, task.keep_customers
+        )
+    except PopulationLimitError as exc:  # say which replication stopped
+        raise PopulationLimitError(
+            f"replication {task.replication} of {task.variant!r} stopped: {exc}"
+        ) from None
 
 
 @dataclass
