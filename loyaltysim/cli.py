@@ -373,7 +373,12 @@ def _money(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
 
+NO_INTERVAL = "n/a: 1 run"  # one replication has no confidence interval
+
+
 def _interval(block: dict[str, Any], fmt: Callable[[float | None], str] = _money) -> str:
+    if block.get("ci95") is None:  # undefined: stored as null
+        return f"{fmt(block['mean'])} [{NO_INTERVAL}]"
     lo, hi = block["ci95"]
     return f"{fmt(block['mean'])} [{fmt(lo)}, {fmt(hi)}]"
 

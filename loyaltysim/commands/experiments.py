@@ -42,7 +42,9 @@ def _num(x: float | None, unit: str, signed: bool = False) -> str:
     return f"{x:{sign},.1f}"
 
 
-def _ci(ci: Sequence[float | None], unit: str) -> str:
+def _ci(ci: Sequence[float | None] | None, unit: str) -> str:
+    if ci is None:  # undefined: one replication
+        return "[n/a: 1 run]"
     return f"[{_num(ci[0], unit, True)}, {_num(ci[1], unit, True)}]"
 
 
@@ -93,10 +95,13 @@ def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit:
     )
     for r in shown:
         values = " ".join(f"{r[k]:>{w}.6g}" for k, w in zip(keys, widths, strict=True))
-        profit = (
-            f"{_num(r['profit_mean'], 'money')} [{_num(r['profit_ci_lo'], 'money')}, "
-            f"{_num(r['profit_ci_hi'], 'money')}]"
+        lo, hi = r["profit_ci_lo"], r["profit_ci_hi"]
+        interval = (
+            "n/a: 1 run"  # one replication per point: no interval
+            if lo != lo and hi != hi and r.get("replications") == 1
+            else f"{_num(lo, 'money')}, {_num(hi, 'money')}"
         )
+        profit = f"{_num(r['profit_mean'], 'money')} [{interval}]"
         lines.append(
             f"{int(r['point']):>6} {values} {profit:>32} "
             f"{_num(r['churn_rate_annual_mean'], 'share'):>9} "
