@@ -412,8 +412,9 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 @main.command()
 @click.argument("scenario", type=click.Path())
+@click.option("--no-charts", "no_charts", is_flag=True, help="Write no charts (faster).")
 @run_options
-def run(scenario: str, opts: RunOptions) -> None:
+def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
     """Run the base scenario and every variant; write a results folder and print a table.
 
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
@@ -431,6 +432,7 @@ def run(scenario: str, opts: RunOptions) -> None:
         workers=opts.workers,
         scheduler=opts.scheduler,
         progress=progress_reporter("simulating", opts.quiet),
+        charts=not no_charts,
     )
     if opts.as_json:
         click.echo(json.dumps(job.summary, indent=2, allow_nan=False))
