@@ -142,5 +142,7 @@ def test_a_read_only_file_system_is_exit_2_with_a_sentence(
 
 
 def test_a_good_run_still_exits_0(tiny: Path, tmp_path: Path) -> None:
-    result = invoke("run", tiny, "--output", tmp_path / "ok", "--quiet", "--workers", 1)
+    result = invoke(
+        "run", tiny, "--output", tmp_path / "ok", "--quiet", "--workers", 1, "--no-charts"
+    )
     assert result.exit_code == EXIT_OK, result.output

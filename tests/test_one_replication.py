@@ -46,7 +46,7 @@ def invoke(*args: Any) -> Any:
 
 def test_run_stores_null_and_prints_n_a(one: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = invoke("run", one, "--output", out, "--workers", 1)
+    result = invoke("run", one, "--output", out, "--workers", 1, "--no-charts")
     assert result.exit_code == EXIT_OK, result.output
     assert "[n/a: 1 run]" in result.stdout
     summary = json.loads((out / "summary.json").read_text())

@@ -136,7 +136,9 @@ def mutated(draw: st.DrawFn, hostile_share: float = 0.3) -> str:
             key = draw(st.sampled_from(PATHS))
             value = draw(plausible)
             variant = {"name": draw(st.sampled_from(["v1", "v2", "base", ""])), "set": {key: value}}
-            data.setdefault("variants", []).append(variant)
+            if not isinstance(data.get("variants"), list):
+                data["variants"] = []
+            data["variants"].append(variant)
         elif op == "text":
             text = text if text is not None else toml_document(data)
             at = draw(st.integers(0, len(text)))
@@ -169,6 +171,7 @@ def perturbed(draw: st.DrawFn) -> str:
     variant of such a change. Populations are kept tiny for the run."""
     data = copy.deepcopy(SHIPPED[draw(st.sampled_from(sorted(SHIPPED)))])
     data.setdefault("scenario", {})["seed"] = 1
+    data["variants"] = data.get("variants", [])[:1]  # each variant is one more simulation
     for _ in range(draw(st.integers(1, 4))):
         numbers = _numbers(data)
         op = draw(st.sampled_from(["scale", "scale", "drop", "variant"]))

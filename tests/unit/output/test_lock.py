@@ -61,7 +61,9 @@ def test_a_second_run_into_a_held_folder_refuses_with_exit_2(tmp_path: Path) -> 
     finally:
         holder.communicate("\n", timeout=60)
     # Once the first run has ended, the folder is free again.
-    result = CliRunner().invoke(main, ["run", str(scenario), "--output", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["run", str(scenario), "--output", str(out), "--quiet", "--no-charts"]
+    )
     assert result.exit_code == EXIT_OK, result.output
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
 
@@ -79,6 +81,7 @@ def test_run_job_refuses_a_folder_another_lock_holds(tmp_path: Path) -> None:
         make_scenario(replications=1, horizon_days=5, variants=()),
         output=tmp_path / "out",
         workers=1,
+        charts=False,
     )
     assert job.status == "complete"
 
