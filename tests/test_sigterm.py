@@ -162,6 +162,26 @@ def test_sigterm_stops_a_pooled_sweep_and_keeps_its_rows(tmp_path: Path) -> None
     assert "--resume" in err
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_even_a_sigkill_of_the_parent_leaves_no_worker(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _start(tmp_path, "run", "--workers", "2", "--output", str(out), "--no-charts")
+    try:
+        _wait_for(lambda: len(_children(proc.pid)) >= 2, "the pool's worker processes")
+        workers = _children(proc.pid)
+        proc.kill()  # no handler can run: the workers must go with their parent
+        proc.wait(timeout=60)
+        try:
+            _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to die", 300)
+        finally:
+            for pid in workers:
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 class SignallingExecutor(SerialExecutor):
     """Serial, but sends a real SIGTERM to this process after ``after`` results."""
 
