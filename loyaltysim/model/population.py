@@ -163,10 +163,11 @@ def ensure_room(pop: Population, scenario: Scenario, count: int, origin: int, da
     """Check, before ``count`` rows of ``origin`` are added on ``day``, that the population
     stays within ``scenario.max_customers``; raise :class:`PopulationLimitError` if not.
 
-    Every per-customer array (the columns here, the per-customer table, the defection
-    records, which need a customer to leave) grows with the rows, so bounding the rows
-    bounds them all. Growth near the bound is capped at the bound, so the arrays never
-    double past it.
+    The per-customer arrays (the columns here, the per-customer table) grow with the
+    rows, so bounding the rows bounds them; defection records are one per departure, so
+    at most one per row, plus one per win-back (a customer brought back can leave again),
+    which this does not bound. Growth near the bound is capped at the bound, so the
+    arrays never double past it.
     """
     limit = scenario.scenario.max_customers
     need = pop.size + count
