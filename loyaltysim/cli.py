@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from loyaltysim.commands.common import (
     EXIT_INVALID_SCENARIO,
     EXIT_OK,
     EXIT_RUNTIME_FAILURE,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     RunOptions,
     load_or_exit,
@@ -39,6 +41,9 @@ from loyaltysim.commands.common import (
     set_option,
     write_atomic,
 )
+from loyaltysim.interruption import interrupted_exit_code, received, sigterm_interrupts
+from loyaltysim.output.ending import command_session, describe_failure, settle_claimed
+from loyaltysim.output.lock import OutputFolderError
 from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema, template_text
 
 __all__ = [
@@ -48,6 +53,7 @@ __all__ = [
     "EXIT_INVALID_SCENARIO",
     "EXIT_OK",
     "EXIT_RUNTIME_FAILURE",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "ExitCodeGroup",
     "RunOptions",
@@ -66,27 +72,50 @@ class ExitCodeGroup(click.Group):
     """A group that maps failures to the contract's exit codes.
 
     click itself turns Ctrl-C into "Aborted!" and exit 1, which the contract reserves for a
-    breached guard; here it is 130. Any exception a command lets escape is a runtime
-    failure (4), reported in one line unless ``LOYALTYSIM_DEBUG`` is set.
+    breached guard; here it is 130, and SIGTERM is the same interruption with exit 143
+    (:mod:`loyaltysim.interruption`). A results folder that cannot be used is a usage
+    error (2). Any other exception a command lets escape is a runtime failure (4),
+    reported in one line unless ``LOYALTYSIM_DEBUG`` is set. Folders the command claimed
+    stay locked until it ends, and one it leaves ``running`` is marked ``interrupted`` or
+    ``failed`` (:mod:`loyaltysim.output.ending`).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ScenarioError as exc:
-            report_problems(exc)
-            raise click.exceptions.Exit(EXIT_INVALID_SCENARIO) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except Exception as exc:
-            if os.environ.get(DEBUG_ENV):
+        with sigterm_interrupts(), command_session():
+            try:
+                return super().invoke(ctx)
+            except ScenarioError as exc:
+                report_problems(exc)
+                raise click.exceptions.Exit(EXIT_INVALID_SCENARIO) from None
+            except KeyboardInterrupt:
+                settle_claimed("interrupted")
+                signum = received()
+                how = f" by {signal.Signals(signum).name}" if signum else ""
+                click.echo(f"interrupted{how}", err=True)
+                raise click.exceptions.Exit(interrupted_exit_code()) from None
+            except SystemExit as exc:
+                if exc.code == EXIT_INTERRUPTED:  # a command's own sys.exit(130)
+                    raise SystemExit(interrupted_exit_code()) from None
                 raise
-            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-            click.echo(f"(set {DEBUG_ENV}=1 for the traceback)", err=True)
-            raise click.exceptions.Exit(EXIT_RUNTIME_FAILURE) from None
+            except click.exceptions.Exit as exc:
+                if exc.exit_code == EXIT_INTERRUPTED:
+                    raise click.exceptions.Exit(interrupted_exit_code()) from None
+                raise
+            except (click.exceptions.ClickException, click.exceptions.Abort):
+                raise
+            except OutputFolderError as exc:
+                click.echo(f"error: {exc}", err=True)
+                raise click.exceptions.Exit(EXIT_USAGE) from None
+            except Exception as exc:
+                why = describe_failure(exc)
+                marked = settle_claimed("failed", why)
+                if os.environ.get(DEBUG_ENV):
+                    raise
+                click.echo(f"error: {why}", err=True)
+                for path in marked:
+                    click.echo(f"the results folder {path} keeps what was written", err=True)
+                click.echo(f"(set {DEBUG_ENV}=1 for the traceback)", err=True)
+                raise click.exceptions.Exit(EXIT_RUNTIME_FAILURE) from None
 
 
 @click.group(
@@ -100,8 +129,9 @@ def main() -> None:
     Start with `loyaltysim init my.toml`, edit it, check it with `loyaltysim validate
     my.toml`, then run it.
 
-    Exit codes: 0 ok, 1 guard breached, 2 usage error, 3 invalid scenario, 4 runtime
-    failure, 130 interrupted.
+    Exit codes: 0 ok, 1 guard breached, 2 usage error (a results folder in use or not
+    writable included), 3 invalid scenario (a missing scenario file included), 4 runtime
+    failure, 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (partial results kept).
     """
 
 
@@ -170,7 +200,12 @@ def _money(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
 
+NO_INTERVAL = "n/a: 1 run"  # one replication has no confidence interval
+
+
 def _interval(block: dict[str, Any], fmt: Callable[[float | None], str] = _money) -> str:
+    if block.get("ci95") is None:  # undefined: stored as null
+        return f"{fmt(block['mean'])} [{NO_INTERVAL}]"
     lo, hi = block["ci95"]
     return f"{fmt(block['mean'])} [{fmt(lo)}, {fmt(hi)}]"
 
@@ -203,9 +238,10 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
+@click.option("--no-charts", "no_charts", is_flag=True, help="Write no charts (faster).")
 @run_options
-def run(scenario: str, opts: RunOptions) -> None:
+def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
     """Run the base scenario and every variant; write a results folder and print a table.
 
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
@@ -223,6 +259,7 @@ def run(scenario: str, opts: RunOptions) -> None:
         workers=opts.workers,
         scheduler=opts.scheduler,
         progress=progress_reporter("simulating", opts.quiet),
+        charts=not no_charts,
     )
     if opts.as_json:
         click.echo(json.dumps(job.summary, indent=2, allow_nan=False))

@@ -52,7 +52,8 @@ def mean_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, tuple[float,
     Returns
     -------
     mean, (lo, hi) : float, tuple of float
-        In the unit of ``values``. One value gives the degenerate interval ``(v, v)``;
+        In the unit of ``values``. One value has no interval (a spread cannot be
+        estimated from one run): ``(nan, nan)``, stored as null and shown as "n/a: 1 run";
         no values give ``nan`` everywhere.
     """
     _check_level(level)
@@ -62,9 +63,18 @@ def mean_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, tuple[float,
         return NAN, (NAN, NAN)
     mean = float(x.mean())
     if n == 1:
-        return mean, (mean, mean)
+        return mean, (NAN, NAN)
     half = float(_st.t.ppf(0.5 + level / 2.0, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
     return mean, (mean - half, mean + half)
+
+
+def interval_or_none(ci: Sequence[float | None]) -> list[float] | None:
+    """An interval as stored in JSON: ``[lo, hi]``, or None when it is undefined (one
+    replication, or none)."""
+    lo, hi = ci
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return [float(lo), float(hi)]
 
 
 def wilson_interval(successes: float, n: int, level: float = 0.95) -> tuple[float, float]:

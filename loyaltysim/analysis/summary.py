@@ -22,6 +22,7 @@ import numpy as np
 from loyaltysim.analysis.guard import ruin_verdict
 from loyaltysim.analysis.metrics import METRIC_NAMES, metric_arrays
 from loyaltysim.analysis.stats import (
+    interval_or_none,
     mean_ci,
     median_or_nan,
     paired_difference,
@@ -77,8 +78,8 @@ def ordered_by_replication(results: Sequence[RunResult]) -> list[RunResult]:
     return ordered
 
 
-def _interval(ci: tuple[float, float]) -> list[float]:
-    return [ci[0], ci[1]]
+def _interval(ci: tuple[float, float]) -> list[float] | None:
+    return interval_or_none(ci)  # None (JSON null) when undefined: one replication
 
 
 def _metric_block(values: Mapping[str, np.ndarray]) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -21,7 +20,7 @@ RISK = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option(
     "--max-ruin-risk",
     type=RISK,
@@ -87,7 +86,7 @@ def check(scenario: str, max_ruin_risk: float | None, opts: RunOptions) -> None:
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option(
     "--param", required=True, metavar="KEY", help="Dotted key to vary, e.g. discount.rate."
 )
@@ -113,6 +112,7 @@ def frontier(
     from loyaltysim.experiment import make_executor
     from loyaltysim.experiment.frontier import run_frontier
     from loyaltysim.experiment.sweep import SweepError, parse_param, typed_params
+    from loyaltysim.output.lock import claim_run_dir
     from loyaltysim.workflows.frontier import write_frontier
 
     base = opts.load(scenario)
@@ -131,8 +131,10 @@ def frontier(
         for value in values
     }
     report = progress_reporter("frontier", opts.quiet)
+    # Claimed before running: a folder in use or not writable is refused up front.
+    held = claim_run_dir(base, opts.output, kind="frontier")
     result = run_frontier(points, param, risk, make_executor(opts.workers, opts.scheduler), report)
-    out = write_frontier(result, base, opts.output or Path("results") / "frontier")
+    out = write_frontier(result, base, held.path)
     if opts.as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, allow_nan=False))
     elif not opts.quiet:

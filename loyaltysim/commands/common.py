@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from loyaltysim.scenario import Scenario, ScenarioError, load_scenario, parse_override
+from loyaltysim.scenario.overrides import ValueTooDeep
 
 __all__ = [
     "DEBUG_ENV",
@@ -33,6 +34,7 @@ __all__ = [
     "EXIT_INVALID_SCENARIO",
     "EXIT_OK",
     "EXIT_RUNTIME_FAILURE",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "RunOptions",
     "load_or_exit",
@@ -61,6 +63,7 @@ EXIT_RUNTIME_FAILURE = 4
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM: a batch scheduler or `kill` stopped the command
 
 
 DEBUG_ENV = "LOYALTYSIM_DEBUG"  # set to show the traceback of a runtime failure
@@ -82,6 +85,8 @@ def _check_sets(
     for value in values:
         try:
             parse_override(value)
+        except ValueTooDeep:
+            continue  # the loader reports it with its location (exit 3), with the rest
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
     return tuple(values)
@@ -138,7 +143,7 @@ def run_options(f: F) -> F:
 
     The command receives them as one keyword argument ``opts: RunOptions``::
 
-        @main.command()
+        @click.command()
         @click.argument("scenario")
         @run_options
         def run(scenario: str, opts: RunOptions) -> None:

@@ -41,7 +41,9 @@ def _num(x: float | None, unit: str, signed: bool = False) -> str:
     return f"{x:{sign},.1f}"
 
 
-def _ci(ci: Sequence[float | None], unit: str) -> str:
+def _ci(ci: Sequence[float | None] | None, unit: str) -> str:
+    if ci is None:  # undefined: one replication
+        return "[n/a: 1 run]"
     return f"[{_num(ci[0], unit, True)}, {_num(ci[1], unit, True)}]"
 
 
@@ -92,10 +94,13 @@ def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit:
     )
     for r in shown:
         values = " ".join(f"{r[k]:>{w}.6g}" for k, w in zip(keys, widths, strict=True))
-        profit = (
-            f"{_num(r['profit_mean'], 'money')} [{_num(r['profit_ci_lo'], 'money')}, "
-            f"{_num(r['profit_ci_hi'], 'money')}]"
+        lo, hi = r["profit_ci_lo"], r["profit_ci_hi"]
+        interval = (
+            "n/a: 1 run"  # one replication per point: no interval
+            if lo != lo and hi != hi and r.get("replications") == 1
+            else f"{_num(lo, 'money')}, {_num(hi, 'money')}"
         )
+        profit = f"{_num(r['profit_mean'], 'money')} [{interval}]"
         lines.append(
             f"{int(r['point']):>6} {values} {profit:>32} "
             f"{_num(r['churn_rate_annual_mean'], 'share'):>9} "
@@ -239,7 +244,7 @@ def _design_options(opts: RunOptions, scenario: str, resume: bool, label: str) -
     nargs=-1,
     required=True,
     metavar="SCENARIO...",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(),
 )
 @click.option(
     "--reference",
@@ -311,7 +316,7 @@ def compare(
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @_param_option(
     "A parameter to sweep: dotted key = LO:HI:STEP (grid), LO:HI (with --sample lhs) or "
     "V1,V2,... (grid values). Repeatable; a grid takes every combination."
@@ -399,7 +404,7 @@ def sweep(
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @_param_option("A parameter and its range: dotted key = LO:HI. Repeatable.")
 @click.option(
     "--method",

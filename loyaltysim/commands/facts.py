@@ -15,7 +15,7 @@ DEFAULT = "seed-claims"
 
 
 @click.command()
-@click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario", required=False, type=click.Path())
 @run_options
 def facts(scenario: str | None, opts: RunOptions) -> None:
     """Measure the ten stylized facts of the modelling basis on SCENARIO.

@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from loyaltysim.analysis.metrics import METRICS, metric_arrays
-from loyaltysim.analysis.stats import PairedDifference, mean_ci, paired_difference
+from loyaltysim.analysis.stats import (
+    PairedDifference,
+    interval_or_none,
+    mean_ci,
+    paired_difference,
+)
 from loyaltysim.analysis.summary import json_safe
 from loyaltysim.model.result import RunResult
 from loyaltysim.scenario import Scenario, variant_scenarios
@@ -215,8 +220,8 @@ def comparison_data(
                 "entry_mean": mean_ci(table[e.name][m], LEVEL)[0],
                 "reference_mean": mean_ci(table[reference][m], LEVEL)[0],
                 "mean": d.mean,
-                "ci95": list(d.ci),
-                "unpaired_ci95": list(d.unpaired_ci),
+                "ci95": interval_or_none(d.ci),  # null: undefined (one replication)
+                "unpaired_ci95": interval_or_none(d.unpaired_ci),
                 "width_ratio": d.variance_reduction,
                 "replication_factor": replication_factor(d.variance_reduction),
             }
@@ -270,6 +275,9 @@ def comparison_csv(data: Mapping[str, Any]) -> str:
     def num(v: Any) -> str:
         return "" if v is None else repr(float(v))
 
+    def ends(ci: Any) -> tuple[Any, Any]:
+        return (None, None) if ci is None else (ci[0], ci[1])
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COMPARISON_COLUMNS)
@@ -284,10 +292,8 @@ def comparison_csv(data: Mapping[str, Any]) -> str:
                     num(d["entry_mean"]),
                     num(d["reference_mean"]),
                     num(d["mean"]),
-                    num(d["ci95"][0]),
-                    num(d["ci95"][1]),
-                    num(d["unpaired_ci95"][0]),
-                    num(d["unpaired_ci95"][1]),
+                    *map(num, ends(d["ci95"])),
+                    *map(num, ends(d["unpaired_ci95"])),
                     num(d["width_ratio"]),
                     num(d["replication_factor"]),
                     data["replications"],

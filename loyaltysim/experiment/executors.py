@@ -6,11 +6,15 @@ files results by key, never by completion order, so every executor gives the sam
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
+
+from loyaltysim.interruption import worker_initializer
+from loyaltysim.model.population import PopulationLimitError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,7 +47,7 @@ class ProcessExecutor:
         self.workers = workers or os.cpu_count() or 1
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
-        pool = ProcessPoolExecutor(max_workers=self.workers)
+        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_initializer)
         pending: dict[Future[R], int] = {}
         queue = iter(enumerate(tasks))
         try:
@@ -64,6 +68,8 @@ class ProcessExecutor:
                     except BrokenProcessPool as exc:
                         why = f"a worker process died (killed, or out of memory?): {exc}"
                         failure = failure or (f"task {key} failed: {why}", exc)
+                    except PopulationLimitError as exc:  # says what and why already
+                        failure = failure or (str(exc), exc)
                     except Exception as exc:  # a failing task
                         failure = failure or (f"task {key} failed: {exc!r}", exc)
                 if failure is None:
@@ -74,10 +80,27 @@ class ProcessExecutor:
                 yield from finished
                 if failure is not None:
                     raise ExecutorError(failure[0]) from failure[1]
+        except BaseException:
+            # Ctrl-C, SIGTERM or a failure: the tasks in flight are lost anyway, so stop
+            # their workers now rather than wait for them (a scheduler's grace period is
+            # short), and leave no process behind.
+            stop_workers(pool)
+            raise
         finally:
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes and reap them (they ignore SIGINT and SIGTERM)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            process.join(timeout=30)
 
 
 class DaskExecutor:

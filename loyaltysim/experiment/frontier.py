@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from loyaltysim.analysis.metrics import metric_arrays
-from loyaltysim.analysis.stats import mean_ci, wilson_interval
+from loyaltysim.analysis.stats import interval_or_none, mean_ci, wilson_interval
+from loyaltysim.analysis.summary import json_safe
 from loyaltysim.experiment.executors import Executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.scenario import Scenario
@@ -64,19 +65,26 @@ class FrontierResult:
         return max(safe, key=lambda p: p.profit_mean).value if safe else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "param": self.param,
-            "max_ruin_risk": self.max_ruin_risk,
-            "seed": self.seed,
-            "largest_safe": self.largest_safe,
-            "cliff": self.cliff,
-            "most_profitable_safe": self.most_profitable,
-            "interrupted": self.interrupted,
-            "points": [
-                {**asdict(p), "profit_ci95": list(p.profit_ci95), "ruin_ci95": list(p.ruin_ci95)}
-                for p in self.points
-            ],
-        }
+        """JSON-ready: NaN as None, an undefined interval (one replication) as None."""
+        return json_safe(
+            {
+                "param": self.param,
+                "max_ruin_risk": self.max_ruin_risk,
+                "seed": self.seed,
+                "largest_safe": self.largest_safe,
+                "cliff": self.cliff,
+                "most_profitable_safe": self.most_profitable,
+                "interrupted": self.interrupted,
+                "points": [
+                    {
+                        **asdict(p),
+                        "profit_ci95": interval_or_none(p.profit_ci95),
+                        "ruin_ci95": list(p.ruin_ci95),
+                    }
+                    for p in self.points
+                ],
+            }
+        )
 
     def table(self) -> str:
         lines = [
@@ -86,8 +94,13 @@ class FrontierResult:
             lo, hi = p.profit_ci95
             rlo, rhi = p.ruin_ci95
             verdict = "safe" if p.safe else ("LOSS PER SALE" if p.structural_loss else "unsafe")
+            ci = (
+                f"[{lo:>8,.0f}, {hi:>8,.0f}]"
+                if interval_or_none(p.profit_ci95)
+                else f"{'n/a: ' + str(p.replications) + ' run':>20}"
+            )
             lines.append(
-                f"{p.value:>16g} {p.profit_mean:>12,.0f} [{lo:>8,.0f}, {hi:>8,.0f}] "
+                f"{p.value:>16g} {p.profit_mean:>12,.0f} {ci} "
                 f"{p.ruin_probability:>8.0%} [{rlo:.0%}, {rhi:.0%}]  {verdict}"
             )
         lines.append("")

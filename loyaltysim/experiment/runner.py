@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loyaltysim.experiment.executors import Executor, SerialExecutor
+from loyaltysim.model.population import PopulationLimitError
 from loyaltysim.model.result import DAILY_SERIES, RunResult
 from loyaltysim.model.simulation import simulate
 from loyaltysim.rng import fresh_root_seed
@@ -32,9 +33,14 @@ class Task:
 
 
 def run_task(task: Task) -> RunResult:
-    return simulate(
-        task.scenario, task.replication, task.root_seed, task.variant, task.keep_customers
-    )
+    try:
+        return simulate(
+            task.scenario, task.replication, task.root_seed, task.variant, task.keep_customers
+        )
+    except PopulationLimitError as exc:  # say which replication stopped
+        raise PopulationLimitError(
+            f"replication {task.replication} of {task.variant!r} stopped: {exc}"
+        ) from None
 
 
 @dataclass
@@ -101,9 +107,12 @@ def run_experiment(
             group = waiting.setdefault(rep, {})
             group[result.variant] = result
             if len(group) == len(names):
-                complete[rep] = waiting.pop(rep)
+                ready = waiting.pop(rep)
                 if on_replication is not None:
-                    on_replication([complete[rep][name] for name in names])
+                    on_replication([ready[name] for name in names])
+                # Only now: an interrupt inside on_replication (writing it) must not leave
+                # a replication in the results that is not in the folder.
+                complete[rep] = ready
     except KeyboardInterrupt:
         interrupted = True
     runs = {name: [complete[rep][name] for rep in sorted(complete)] for name in names}

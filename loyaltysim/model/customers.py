@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loyaltysim.model.population import NEVER, Population
+from loyaltysim.model.population import NEVER, Population, ensure_room
 from loyaltysim.scenario.schema import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -38,6 +38,7 @@ def add_customers(
     mean.
     """
     count = len(segment)
+    ensure_room(pop, scenario, count, origin, day)  # bounded memory: scenario.max_customers
     rows = pop.add(count)
     if count == 0:
         return rows

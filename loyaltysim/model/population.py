@@ -10,9 +10,14 @@ draws that give common random numbers across variants, never shift.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from loyaltysim.limits import BYTES_PER_CUSTOMER
+
+if TYPE_CHECKING:
+    from loyaltysim.scenario.schema import Scenario
 
 # ``last_visit`` of a customer who has never bought (days may be negative: history).
 NEVER = -(2**31)
@@ -124,3 +129,58 @@ class Population:
     def view(self, name: str) -> np.ndarray:
         """The used part of a column."""
         return getattr(self, name)[: self.size]
+
+
+class PopulationLimitError(RuntimeError):
+    """A replication would hold more customers than ``scenario.max_customers`` allows.
+
+    The replication stops here, before the arrays grow: a run whose population runs away
+    (word of mouth compounding, say) ends with a message naming the mechanism and the
+    settings that drove it, instead of swapping until the kernel kills it.
+    """
+
+
+def _cause(scenario: Scenario, origin: int) -> str:
+    """The mechanism that adds customers of ``origin``, with the settings that drive it."""
+    b, biz = scenario.behaviour, scenario.business
+    if origin == ORIGIN_REFERRAL:
+        return (
+            "referrals (word of mouth): behaviour.positive_mentions_per_month="
+            f"{b.positive_mentions_per_month:g}, behaviour.referral_conversion="
+            f"{b.referral_conversion:g}, behaviour.delighted_threshold={b.delighted_threshold:g}"
+        )
+    if origin == ORIGIN_PAID:
+        return (
+            f"paid acquisition: business.prospects_per_month={biz.prospects_per_month:g}, "
+            f"business.prospect_conversion={biz.prospect_conversion:g}"
+        )
+    return f"the starting customers: customers.initial={scenario.customers.initial:g}"
+
+
+def ensure_room(pop: Population, scenario: Scenario, count: int, origin: int, day: int) -> None:
+    """Check, before ``count`` rows of ``origin`` are added on ``day``, that the population
+    stays within ``scenario.max_customers``; raise :class:`PopulationLimitError` if not.
+
+    The per-customer arrays (the columns here, the per-customer table) grow with the
+    rows, so bounding the rows bounds them; defection records are one per departure, so
+    at most one per row, plus one per win-back (a customer brought back can leave again),
+    which this does not bound. Growth near the bound is capped at the bound, so the
+    arrays never double past it.
+    """
+    limit = scenario.scenario.max_customers
+    need = pop.size + count
+    if need > limit:
+        raise PopulationLimitError(
+            f"population bound reached on day {day}: {_cause(scenario, origin)} would take "
+            f"the customers who ever dealt with the business to {need:,}, past "
+            f"scenario.max_customers={limit:,}; lower those settings, shorten the horizon, "
+            f"or raise scenario.max_customers (each customer takes {BYTES_PER_CUSTOMER} "
+            "bytes per replication and worker)"
+        )
+    if need > pop.capacity and 2 * pop.capacity > limit:
+        # Population.reserve doubles; near the bound, grow exactly to it instead.
+        for name in pop.column_names():
+            old = getattr(pop, name)
+            grown = np.zeros(limit, dtype=old.dtype)
+            grown[: len(old)] = old
+            setattr(pop, name, grown)

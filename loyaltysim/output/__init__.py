@@ -1,1 +1,2 @@
-"""The output layer: results folders, tables, charts and the report's content and renderers."""
+"""The output layer: results folders (and their lock), tables, charts, the report's content
+and renderers."""

@@ -30,6 +30,7 @@ from loyaltysim.scenario.locations import _Locator
 from loyaltysim.scenario.overrides import (
     OVERRIDE_SOURCE,
     RUN_LEVEL_KEYS,
+    ValueTooDeep,
     _fixed,
     _Override,
     _overrides,
@@ -60,6 +61,7 @@ __all__ = [
     "RUN_LEVEL_KEYS",
     "Problem",
     "ScenarioError",
+    "ValueTooDeep",
     "load_scenario",
     "load_scenario_text",
     "parse_override",

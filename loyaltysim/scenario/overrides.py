@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from loyaltysim.scenario.problems import (
+    MAX_DEPTH,
     KeyPath,
     Problem,
     _check_path,
@@ -43,6 +44,10 @@ _RUN_LEVEL_FLAGS = {
     "scenario.replications": "--reps",
     "scenario.horizon_days": "--days",
 }
+
+
+class ValueTooDeep(ValueError):
+    """An override's value nests arrays or tables too deep to be read."""
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -73,6 +78,10 @@ def parse_override_value(text: str) -> object:
         doc = tomllib.loads(f"v = {stripped}")
     except tomllib.TOMLDecodeError:
         return stripped
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ValueTooDeep(
+            f"the value is nested deeper than {MAX_DEPTH} levels (no scenario key is that deep)"
+        ) from None
     # A newline in the value could smuggle in more keys; then it was not one literal.
     return doc["v"] if list(doc) == ["v"] else stripped
 
@@ -115,6 +124,10 @@ def _overrides(
                 continue
             try:
                 items.append(parse_override(entry))
+            except ValueTooDeep as exc:
+                key = entry.partition("=")[0].strip()
+                problems.append(Problem(OVERRIDE_SOURCE, n, key, str(exc)))
+                items.append(("", None))
             except ValueError as exc:
                 problems.append(Problem(OVERRIDE_SOURCE, n, "", str(exc)))
                 items.append(("", None))
@@ -127,6 +140,13 @@ def _overrides(
             problems.append(
                 Problem(OVERRIDE_SOURCE, n, key, "malformed key; expected a dotted path")
             )
+            continue
+        if len(parts) > MAX_DEPTH:  # deeper than any key; applying it would recurse
+            shown = ".".join(parts[: MAX_DEPTH + 1]) + " ..."
+            problems.append(
+                Problem(OVERRIDE_SOURCE, n, shown, f"the key is nested deeper than {MAX_DEPTH} "
+                        "levels (no scenario key is that deep)")
+            )  # fmt: skip
             continue
         out.append(_Override(OVERRIDE_SOURCE, n, key, parts, value))
     return out, problems

@@ -26,6 +26,38 @@ MAX_CUSTOMERS = 5_000_000
 DAYS_PER_MONTH = 365.25 / 12
 
 
+def _limit_text(limit: int) -> str:
+    return (
+        f"the limit is {limit:,} customers (scenario.max_customers, at most "
+        f"{MAX_CUSTOMERS:,}: about {MAX_CUSTOMERS * BYTES_PER_CUSTOMER / 1e9:.1f} GB of "
+        "state per replication)"
+    )
+
+
+def first_referrals(customers: Customers, behaviour: Behaviour, months: float) -> float:
+    """Customers the starting customers who are delighted on day 0 would refer over
+    ``months``: the first generation of word of mouth, what validation can know.
+
+    Starting satisfaction is Beta around each segment's mean with concentration
+    ``behaviour.trait_concentration`` (as the model draws it), so the share at or above
+    ``behaviour.delighted_threshold`` is that Beta's upper tail. Later generations (the
+    referred refer too) compound with satisfaction as it evolves, which only the run
+    knows: the run-time bound (``scenario.max_customers``) catches those.
+    """
+    rate = behaviour.positive_mentions_per_month * behaviour.referral_conversion
+    if rate <= 0 or customers.initial == 0:
+        return 0.0
+    from scipy.special import betainc  # lazily: only scenarios with referrals pay for it
+
+    c = behaviour.trait_concentration
+    delighted = 0.0
+    for segment in customers.segments:
+        m = min(max(segment.satisfaction, 1e-3), 1 - 1e-3)
+        tail = 1.0 - float(betainc(m * c, (1 - m) * c, behaviour.delighted_threshold))
+        delighted += segment.share * tail
+    return customers.initial * delighted * rate * months
+
+
 class Meta(Frozen):
     """``[scenario]``: what is run and for how long."""
 
@@ -34,6 +66,13 @@ class Meta(Frozen):
     replications: int = Field(30, ge=1, le=100_000, description="independent runs per variant")
     seed: int | None = Field(
         None, ge=0, le=2**63 - 1, description="root seed; none draws one and records it"
+    )
+    max_customers: int = Field(
+        MAX_CUSTOMERS,
+        ge=1,
+        le=MAX_CUSTOMERS,
+        description="bound on the customers who ever dealt with the business in one "
+        "replication (memory); a run that would pass it stops, naming the cause",
     )
 
 
@@ -299,14 +338,34 @@ class Scenario(Frozen):
             return customers  # their own errors are reported; nothing to check against
         months = meta.horizon_days / DAYS_PER_MONTH
         most = customers.initial + business.prospects_per_month * months
-        if most > MAX_CUSTOMERS:
+        if most > meta.max_customers:
             raise ValueError(
                 f"population too large: up to {most:,.0f} customers (initial plus every "
-                f"prospect over the horizon); the limit is {MAX_CUSTOMERS:,} customers, "
-                f"about {MAX_CUSTOMERS * BYTES_PER_CUSTOMER / 1e9:.1f} GB of state per "
-                "replication"
+                f"prospect over the horizon); {_limit_text(meta.max_customers)}"
             )
         return customers
+
+    # On ``behaviour`` (declared after ``customers``): word of mouth needs its keys.
+    @field_validator("behaviour")
+    @classmethod
+    def _referrals_fit_in_memory(cls, behaviour: Behaviour, info: ValidationInfo) -> Behaviour:
+        meta, business = info.data.get("scenario"), info.data.get("business")
+        customers = info.data.get("customers")
+        if meta is None or business is None or customers is None:
+            return behaviour
+        months = meta.horizon_days / DAYS_PER_MONTH
+        paid = customers.initial + business.prospects_per_month * months
+        referred = first_referrals(customers, behaviour, months)
+        if referred and paid + referred > meta.max_customers:
+            raise ValueError(
+                f"population too large: about {paid + referred:,.0f} customers, of whom "
+                f"{referred:,.0f} referred by the starting customers who are delighted "
+                "(behaviour.positive_mentions_per_month="
+                f"{behaviour.positive_mentions_per_month:g} x behaviour.referral_conversion="
+                f"{behaviour.referral_conversion:g} a month each, over the horizon; those "
+                f"they refer refer others, too); {_limit_text(meta.max_customers)}"
+            )
+        return behaviour
 
     def channel(self) -> Channel:
         """The follow-up channel in use, with the scenario's overrides applied."""

@@ -29,7 +29,8 @@ from loyaltysim.experiment.compare import (
 from loyaltysim.experiment.executors import DaskExecutor, Executor, make_executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.model.result import RunResult
-from loyaltysim.output.folder import RunFolder, atomic_write_text, read_manifest, run_dir_for
+from loyaltysim.output.folder import RunFolder, atomic_write_text, read_manifest
+from loyaltysim.output.lock import claim_run_dir
 from loyaltysim.scenario.schema import Variant
 
 
@@ -109,7 +110,8 @@ def run_compare(
         folder_scenario = reference.model_copy(
             update={"variants": tuple(Variant(name=n) for n in names[1:])}
         )
-        folder = _CompareFolder(run_dir_for(reference, output, root=results_root), names)
+        held = claim_run_dir(reference, output, root=results_root)  # locked: one run
+        folder = _CompareFolder(held.path, names)
         folder.start(
             folder_scenario,
             json.loads(reference.model_dump_json()),
@@ -175,6 +177,7 @@ def run_compare(
                 chart_diffs = {m: diffs[m] for m in CHART_METRICS}
                 outcome.charts += write_compare_charts(folder.path, chart_diffs, names[0], TITLES)
         folder.finish(summary or None, status, error=error)
+        held.release()
     return outcome
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from loyaltysim.experiment import Results, make_executor, resolve_seed, run_experiment
 from loyaltysim.experiment.executors import DaskExecutor, Executor
 from loyaltysim.model.result import RunResult
-from loyaltysim.output.folder import RunFolder, run_dir_for
+from loyaltysim.output.ending import describe_failure, mark_ended
+from loyaltysim.output.folder import RunFolder
+from loyaltysim.output.lock import claim_run_dir
 from loyaltysim.scenario import Scenario, variant_scenarios
 
 Progress = Callable[[int, int], None]  # (replications done, replications in all)
@@ -54,22 +56,46 @@ def run_job(
 
     Each replication (all variants) is written as soon as it is complete, so an
     interruption keeps every finished replication; the manifest then says
-    ``interrupted``. An exception marks the folder ``failed`` and is re-raised.
+    ``interrupted``. An exception marks the folder ``failed`` (with the error, in words
+    for a full disk) and is re-raised. The folder is locked while the run writes it: a
+    second run into the same ``output`` raises
+    :class:`~loyaltysim.output.lock.FolderInUse`; without ``output`` the run gets a
+    fresh folder of its own.
     """
     seed = resolve_seed(scenario)
     variants = variant_scenarios(scenario)
     reps = scenario.scenario.replications
     folder: RunFolder | None = None
-    if write_files:
-        folder = RunFolder(run_dir_for(scenario, output, root=results_root))
-        folder.start(
-            scenario,
-            json.loads(scenario.model_dump_json()),
-            scenario_path,
-            list(overrides),
-            command_line,
-            seed,
-        )
+    held = claim_run_dir(scenario, output, root=results_root) if write_files else None
+    try:
+        if held is not None:
+            folder = RunFolder(held.path)
+            folder.start(
+                scenario,
+                json.loads(scenario.model_dump_json()),
+                scenario_path,
+                list(overrides),
+                command_line,
+                seed,
+            )
+        return _run(scenario, variants, reps, seed, folder, workers, scheduler, progress, charts)
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _run(
+    scenario: Scenario,
+    variants: list[tuple[str, Scenario]],
+    reps: int,
+    seed: int,
+    folder: RunFolder | None,
+    workers: int | None,
+    scheduler: str | None,
+    progress: Progress | None,
+    charts: bool,
+) -> Job:
+    """Simulate into ``folder``; every way out marks it complete, interrupted or failed."""
     done = 0
 
     def on_replication(group: list[RunResult]) -> None:
@@ -80,21 +106,41 @@ def run_job(
         if progress is not None:
             progress(done, reps)
 
-    executor = make_executor(workers, scheduler)
+    summary: dict = {}
     try:
-        results = run_experiment(variants, reps, seed, executor, on_replication)
+        executor = make_executor(workers, scheduler)
+        try:
+            results = run_experiment(variants, reps, seed, executor, on_replication)
+        finally:
+            _close(executor)
+        status = "interrupted" if results.interrupted else "complete"
+        summary = results.summary() if results.replications else {}
+        if folder is not None:
+            if charts and results.replications:
+                from loyaltysim.output.charts import (
+                    write_run_charts,  # matplotlib only when drawing
+                )
+
+                write_run_charts(folder.path, scenario, results.runs)
+            folder.finish(summary or None, status)
+    except KeyboardInterrupt:
+        # After the experiment (which keeps finished replications on its own): while
+        # summarising or drawing. What is on disk stays; the summary too, if it was made.
+        if folder is not None:
+            _finish_anyway(folder, summary, "interrupted", None)
+        raise
     except BaseException as exc:
         if folder is not None:
-            folder.finish(None, "failed", error=repr(exc))
+            _finish_anyway(folder, summary, "failed", describe_failure(exc))
         raise
-    finally:
-        _close(executor)
-    status = "interrupted" if results.interrupted else "complete"
-    summary = results.summary() if results.replications else {}
-    if folder is not None:
-        if charts and results.replications:
-            from loyaltysim.output.charts import write_run_charts  # matplotlib only when drawing
-
-            write_run_charts(folder.path, scenario, results.runs)
-        folder.finish(summary or None, status)
     return Job(results, folder.path if folder else None, status, summary)
+
+
+def _finish_anyway(folder: RunFolder, summary: dict, status: str, error: str | None) -> None:
+    """Seal the folder as ``status``; if even that fails (a full disk), at least say so
+    in the manifest, and keep every file that was written."""
+    try:
+        folder.finish(summary or None, status, error=error)
+    except BaseException:
+        if not mark_ended(folder.path, status, error):
+            raise

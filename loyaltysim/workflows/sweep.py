@@ -54,10 +54,10 @@ from loyaltysim.output.folder import (
     atomic_write_text,
     command_line_record,
     environment,
-    run_dir_for,
     scenario_file_record,
     utc_iso,
 )
+from loyaltysim.output.lock import claim_run_dir
 from loyaltysim.output.sweep_journal import MANIFEST, RESOLVED, SWEEP_CSV, SWEEP_SPEC, RowLog
 from loyaltysim.scenario import Scenario
 
@@ -152,7 +152,8 @@ def run_design(
     """
     if resume and output is None:
         raise SweepError("--resume needs --output DIR, the folder of the sweep to continue")
-    run_dir = run_dir_for(base, output, root=results_root, kind=kind)
+    held = claim_run_dir(base, output, root=results_root, kind=kind)  # locked: one run
+    run_dir = held.path
     metrics = tuple(metrics)
     columns = row_columns(params, metrics)
     spec = {
@@ -281,6 +282,7 @@ def run_design(
     if error is not None:
         manifest["error"] = error
     atomic_write_text(manifest_path, dumps(manifest) + "\n")
+    held.release()
     return DesignOutcome(
         run_dir, status, seed, spec, parse_rows(columns, rows), len(points), skipped, error
     )

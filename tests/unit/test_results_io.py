@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import random
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -266,20 +265,19 @@ def test_failed_run_records_error(tmp_path: Path) -> None:
         RunFolder(tmp_path / "never").add_results([make_result()])
 
 
-def test_writing_a_full_size_run_is_fast(tmp_path: Path) -> None:
+def test_a_full_size_run_is_written_whole(tmp_path: Path) -> None:
     # 3 variants x 30 replications x 730 days = 65,700 rows, one replication per call.
+    # How long this takes is benchmarks/bench_results_io.py's figure, never a test's: CI
+    # machines are loaded.
     results = make_results(("base", "a", "b"), 30, 730)
     scenario = make_scenario(horizon_days=730, replications=30, variants=("a", "b"))
     folder = RunFolder(tmp_path / "big")
     folder.start(scenario, scenario.model_dump(mode="json"), None, None, [], 1)
-    t0 = time.perf_counter()
     for rs in results.values():
         for r in rs:
             folder.add_results([r])
     folder.finish(None, "complete")
-    elapsed = time.perf_counter() - t0
     assert len(read_timeseries(folder.path)["day"]) == 65_700
-    assert elapsed < 3.0, f"writing took {elapsed:.2f} s"
 
 
 def test_now_is_utc() -> None:

@@ -35,7 +35,9 @@ def test_mean_ci_other_level_and_nan_ignored() -> None:
 
 
 def test_mean_ci_degenerate_cases() -> None:
-    assert mean_ci([2.5]) == (2.5, (2.5, 2.5))
+    # One value has no interval (issue #9, item 8): not the degenerate (2.5, 2.5).
+    mean, (lo, hi) = mean_ci([2.5])
+    assert mean == 2.5 and math.isnan(lo) and math.isnan(hi)
     mean, (lo, hi) = mean_ci([])
     assert math.isnan(mean) and math.isnan(lo) and math.isnan(hi)
     assert math.isnan(mean_ci([np.nan, np.nan])[0])

@@ -53,7 +53,8 @@ def test_no_nan_when_undefined() -> None:
     results = {"base": [make_result("base", k, 30, causes=[]) for k in range(2)]}
     s = summarize(scenario, results, seed=1)
     v = s["variants"][0]
-    assert v["metrics"]["satisfied_defector_share"] == {"mean": None, "ci95": [None, None]}
+    # An undefined interval is null as a whole (issue #9, item 8), not [null, null].
+    assert v["metrics"]["satisfied_defector_share"] == {"mean": None, "ci95": None}
     assert all(share == 0.0 for share in v["churn_causes"].values())
     assert v["ruin"]["median_day"] is None and v["ruin"]["median_lead_days"] is None
     text = dumps(s)
