@@ -172,6 +172,16 @@ def test_names_are_escaped_in_the_html(copy: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_one_replication_has_no_interval_in_words(tmp_path: Path) -> None:
+    out = tmp_path / "one"
+    args = ["run", str(ROOT / "scenarios" / "cafe.toml"), "--days", "10", "--reps", "1"]
+    args += ["--workers", "1", "--quiet", "--no-charts", "--output", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    html = write_report(out, now=NOW).read_text("utf-8")
+    assert "n/a: 1 run" in html and "n/a to n/a" not in html
+    assert re.search(r"Profit over 10 days: [^<(]+\(n/a: 1 run\)\.", html)
+
+
 # ----------------------------------------------------------------------- fonts
 
 

@@ -134,6 +134,16 @@ def pct(x: Any, digits: int = 0, signed: bool = False) -> str:
     return text.replace("-", "−")
 
 
+NO_INTERVAL = "n/a: 1 run"  # one replication has no interval (null in the summary)
+
+
+def span(lo: Any, hi: Any, signed: bool = False, prefix: str = "") -> str:
+    """``prefix + "lo to hi"`` of an interval, or ``n/a: 1 run`` when it is undefined."""
+    if lo is None and hi is None:
+        return NO_INTERVAL
+    return f"{prefix}{money(lo, signed)} to {money(hi, signed)}"
+
+
 def _day(x: Any) -> str:
     v = _num(x)
     return "n/a" if v is None else f"{v:,.0f}"
@@ -232,7 +242,10 @@ def _break_even_sentence(be: Mapping[str, Any], is_base: bool) -> str:
     realised = _num(be.get("realised_lift"))
     lo, hi = _pair(be.get("realised_lift_ci95"))
     lo_v, hi_v = _num(lo), _num(hi)
-    text += f"; they rose by {pct(realised, 1)} (95% interval {pct(lo, 1)} to {pct(hi, 1)})"
+    if lo is None and hi is None:
+        text += f"; they rose by {pct(realised, 1)} ({NO_INTERVAL})"
+    else:
+        text += f"; they rose by {pct(realised, 1)} (95% interval {pct(lo, 1)} to {pct(hi, 1)})"
     if required is None or lo_v is None or hi_v is None:
         return text + "."
     if lo_v > required:
@@ -259,9 +272,10 @@ def variant_stories(data: RunData) -> list[VariantStory]:
         sentences = []
         profit = metrics.get("profit", {})
         lo, hi = _pair(profit.get("ci95"))
+        interval = span(lo, hi, prefix="95% interval ")
+        runs = f", over {n} runs" if interval != NO_INTERVAL else ""
         sentences.append(
-            f"Profit over {horizon} days: {money(profit.get('mean'))} (95% interval "
-            f"{money(lo)} to {money(hi)}, over {n} runs)."
+            f"Profit over {horizon} days: {money(profit.get('mean'))} ({interval}{runs})."
         )
         comparison = ""
         diff = (v.get("vs_base") or {}).get("profit")
@@ -275,9 +289,8 @@ def variant_stories(data: RunData) -> list[VariantStory]:
             else:
                 comparison = "no clear difference from the base"
             sentences.append(
-                f"Against the base: {money(diff.get('mean'), signed=True)} profit (paired "
-                f"95% interval {money(d_lo, signed=True)} to {money(d_hi, signed=True)}): "
-                f"{comparison}."
+                f"Against the base: {money(diff.get('mean'), signed=True)} profit "
+                f"({span(d_lo, d_hi, True, 'paired 95% interval ')}): {comparison}."
             )
         churn = _num(metrics.get("churn_rate_annual", {}).get("mean"))
         end = metrics.get("customers_end", {}).get("mean")
@@ -427,7 +440,7 @@ def summary_rows(data: RunData) -> list[list[str]]:
             d_lo, d_hi = _pair(diff.get("ci95"))
             vs = (
                 f"{money(diff.get('mean'), True)} ({COMPARISON_SHORT.get(s.comparison, '?')})\n"
-                f"{money(d_lo, True)} to {money(d_hi, True)}"
+                f"{span(d_lo, d_hi, True)}"
             )
         else:
             vs = "–"
@@ -436,7 +449,7 @@ def summary_rows(data: RunData) -> list[list[str]]:
         rows.append(
             [
                 str(v.get("name")),
-                f"{money(p.get('mean'))}\n{money(lo)} to {money(hi)}",
+                f"{money(p.get('mean'))}\n{span(lo, hi)}",
                 vs,
                 pct(m.get("churn_rate_annual", {}).get("mean")),
                 money(m.get("customers_end", {}).get("mean")),
