@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from loyaltysim.calibration import btyd
+from loyaltysim.calibration import agents, btyd
 from loyaltysim.calibration.synthetic import pareto_nbd_log
 from loyaltysim.cli import main
 from loyaltysim.scenario import load_scenario
@@ -27,7 +27,11 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     scenario = tmp / "mine.toml"
     folder = tmp / "folder"
     args = ["calibrate", str(log), *SPLIT, "--output", str(scenario)]
-    result = CliRunner().invoke(main, [*args, "--results", str(folder), "--reps", "2", "--json"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(agents, "AGENTS_PER_RUN", 1200)  # 4 copies: enough for the plumbing
+        result = CliRunner().invoke(
+            main, [*args, "--results", str(folder), "--reps", "2", "--json"]
+        )
     assert result.exit_code == 0, result.output
     return {"payload": json.loads(result.stdout), "scenario": scenario, "folder": folder}
 

@@ -102,14 +102,26 @@ def posterior_histogram(
     return np.bincount(np.minimum(counts, HIST_TOP).ravel(), minlength=HIST_TOP + 1) / float(k)
 
 
-def from_simulation(counts: list[np.ndarray], daily: list[np.ndarray], days: int) -> Prediction:
-    """The agent model's prediction: means over replications of each customer's count,
-    of the cumulative weekly occasions and of the histogram."""
-    stacked = np.vstack(counts).astype(float)
+def from_simulation(
+    counts: list[np.ndarray], weights: list[np.ndarray], daily: list[np.ndarray], days: int
+) -> Prediction:
+    """The agent model's prediction from replications of (copies, customers) arrays of
+    occasions and of what each agent counts for (P(alive) in a weighted draw, where the
+    rest of the weight is a customer gone, with no occasion): means over replications and
+    copies of each customer's count, of the cumulative weekly occasions and of the
+    histogram."""
+    c = np.vstack(counts).astype(float)
+    w = np.vstack(weights).astype(float)
     cumulative = np.mean([np.cumsum(d[:days])[week_ends(days) - 1] for d in daily], axis=0)
-    hist = np.mean([histogram(c) for c in counts], axis=0)
-    sd = stacked.std(axis=0, ddof=1) if len(counts) > 1 else None
-    return Prediction("agent", stacked.mean(axis=0), cumulative, hist, sd)
+    hist = np.zeros(HIST_TOP + 1)
+    for row, wrow in zip(c, w, strict=True):
+        hist += np.bincount(
+            np.minimum(row, HIST_TOP).astype(np.int64), weights=wrow, minlength=HIST_TOP + 1
+        )
+        hist[0] += float(np.sum(1.0 - wrow))
+    weighted = c * w
+    sd = weighted.std(axis=0, ddof=1) if len(c) > 1 else None
+    return Prediction("agent", weighted.mean(axis=0), cumulative, hist / len(c), sd)
 
 
 def metrics(prediction: Prediction, truth: Prediction, weeks: float) -> dict[str, Any]:

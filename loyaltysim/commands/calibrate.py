@@ -11,6 +11,8 @@ import click
 
 from loyaltysim.cli import EXIT_INVALID_SCENARIO, EXIT_RUNTIME_FAILURE, main
 
+BACKTEST_REPLICATIONS = 10  # as loyaltysim.workflows.calibrate (not imported: it is heavy)
+
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
@@ -67,7 +69,7 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 @click.option(
     "--reps",
     type=click.IntRange(2, 10_000),
-    default=20,
+    default=BACKTEST_REPLICATIONS,
     show_default=True,
     help="Replications of the agent model's backtest.",
 )

@@ -31,8 +31,8 @@ from loyaltysim.scenario.schema import Scenario
 
 Progress = Callable[[str], None]
 MATCH_WEEKS = 52.0  # the window over which the model is matched to the fit
-MATCH_REPLICATIONS = 4
-BACKTEST_REPLICATIONS = 20
+MATCH_REPLICATIONS = 2
+BACKTEST_REPLICATIONS = 10
 DEFAULT_SEED = 2026
 
 COLOURS = {  # Okabe & Ito (2008), as the run charts
@@ -198,7 +198,10 @@ def calibrate(
             for rep in range(options.replications)
         ]
         predictions["agent"] = backtest.from_simulation(
-            [r.counts for r in runs], [r.daily for r in runs], periods.holdout_days
+            [r.counts for r in runs],
+            [r.weights for r in runs],
+            [r.daily for r in runs],
+            periods.holdout_days,
         )
         blocks = {
             k: backtest.metrics(p, truth, periods.holdout_weeks) for k, p in predictions.items()
