@@ -16,6 +16,7 @@ histories than customers.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,17 +294,26 @@ def _pareto_log_a0(
 def _pareto_term(
     r: float, alpha: float, s: float, beta: float, x: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
-    """log 2F1(r+s+x, b2; r+s+x+1; |alpha-beta|/(m+t)) - (r+s+x) log(m+t): one of the two
-    terms of A0 (see :func:`_pareto_log_a0`)."""
+    """log 2F1(r+s+x, b2; r+s+x+1; z) - (r+s+x) log(m+t), z = |alpha-beta|/(m+t): one of
+    the two terms of A0 (see :func:`_pareto_log_a0`).
+
+    Evaluated through Pfaff's transformation 2F1(a, b; c; z) = (1-z)^-b
+    2F1(c-a, b; c; z/(z-1)), which with c = a + 1 becomes 2F1(1, b; a+1; w), w <= 0: a
+    well-behaved series, where the direct form overflows for many purchases (large a and
+    b) with z near 1. The factor (1-z)^-b is kept as a logarithm, and 1 - z = (n+t)/(m+t)
+    with n = min(alpha, beta) is formed without cancellation.
+    """
     big = r + s + x
     b2: float | np.ndarray
     if alpha >= beta:
-        b2, m = s + 1.0, alpha
+        b2, m, n = s + 1.0, alpha, beta
     else:
-        b2, m = r + x, beta
+        b2, m, n = r + x, beta, alpha
     d = abs(alpha - beta)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.log(hyp2f1(big, b2, big + 1, d / (m + t))) - big * np.log(m + t)
+        log_m, log_n = np.log(m + t), np.log(n + t)
+        series = hyp2f1(1.0, b2, big + 1, -d / (n + t))
+        return -b2 * (log_n - log_m) + np.log(series) - big * log_m
 
 
 def _pareto_combine(
@@ -316,13 +326,21 @@ def _pareto_combine(
     T: np.ndarray,
     l1: np.ndarray,
     l2: np.ndarray,
+    quadrature: bool = True,
 ) -> np.ndarray:
-    """log s/(r+s+x) (exp(l1) - exp(l2)), by quadrature where that is not finite."""
+    """log s/(r+s+x) (exp(l1) - exp(l2)), by quadrature where that is not finite.
+
+    Without ``quadrature`` such rows are NaN: the likelihood is then not finite there and
+    the search steps back, rather than integrating hundreds of rows at every step in a
+    region (a huge s and beta, say) that only a runaway search visits.
+    """
     big = r + s + x
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         diff = np.where(l2 < l1, l1 + np.log1p(-np.exp(np.minimum(l2 - l1, 0.0))), -np.inf)
         out = np.log(s) - np.log(big) + diff
     bad = ~np.isfinite(out) & (tx < T)
+    if not quadrature:
+        return np.where(bad, np.nan, out)
     for i in np.flatnonzero(bad):
         out[i] = _log_integral(r, alpha, s, beta, float(x[i]), float(tx[i]), float(T[i]))
     return out
@@ -338,7 +356,9 @@ def _log_integral(
         return -(r + x) * np.log(alpha + y) - (s + 1) * np.log(beta + y)
 
     ref = log_f(tx)
-    value, _ = integrate.quad(lambda y: np.exp(log_f(y) - ref), tx, T, limit=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        value, _ = integrate.quad(lambda y: np.exp(log_f(y) - ref), tx, T, limit=200)
     return float(np.log(s) + ref + np.log(value)) if value > 0 else -np.inf
 
 
@@ -370,8 +390,9 @@ def fit_paretonbd(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> Fit:
         alive = -(r + h.x) * np.log(alpha + h.Tu)[h.iT] - s * np.log(beta + h.Tu)[h.iT]
         l1 = _pareto_term(r, alpha, s, beta, h.ptx_x, h.ptx_t)[h.ipx_tx]
         l2 = _pareto_term(r, alpha, s, beta, h.pT_x, h.pT_t)[h.ipx_T]
-        dead = _pareto_combine(r, alpha, s, beta, h.x, h.tx, h.T, l1, l2)
-        return float(np.dot(h.w, base + np.logaddexp(alive, dead)))
+        dead = _pareto_combine(r, alpha, s, beta, h.x, h.tx, h.T, l1, l2, quadrature=False)
+        with np.errstate(invalid="ignore"):
+            return float(np.dot(h.w, base + np.logaddexp(alive, dead)))
 
     return _maximise("pareto_nbd", ("r", "alpha", "s", "beta"), loglik, start, len(x))
 

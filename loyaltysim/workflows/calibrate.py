@@ -74,7 +74,32 @@ class Calibration:
     scenario: Scenario
     scenario_text: str
     folder: Path | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
+    summary: CustomerSummary
+    fits: dict[str, btyd.Fit]
+    scales: agents.Scales
+
+    def simulate_customers(
+        self,
+        days: int,
+        scenario: Scenario | None = None,
+        replication: int = 0,
+        seed: int = DEFAULT_SEED,
+    ) -> agents.AgentRun:
+        """Simulate the log's own customers for ``days`` after the calibration end under
+        ``scenario`` (default: the calibrated one; pass a variant of it to try a policy on
+        them): one agent per customer, its state drawn from its posterior."""
+        return agents.run_agents(
+            scenario or self.scenario,
+            agents.posterior_fit(self.fits),
+            self.summary,
+            days,
+            replication,
+            seed,
+            self.scales.visit_scale,
+            copies=1,
+            weighted=False,
+        )
 
 
 def _say(progress: Progress | None, message: str) -> None:
@@ -220,7 +245,7 @@ def calibrate(
         folder = _folder(options, log_path)
         payload["results"] = str(folder)
         _write_folder(folder, payload, text, s, fits, truth, predictions)
-    return Calibration(payload, scenario, text, folder, notes)
+    return Calibration(payload, scenario, text, folder, notes, s, fits, scales)
 
 
 def _bench_scenario(spend: btyd.Fit | None, s: CustomerSummary) -> Scenario:

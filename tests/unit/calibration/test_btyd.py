@@ -68,25 +68,35 @@ def test_gammagamma_on_cdnow(cdnow: CustomerSummary) -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [(0.55, 10.6, 0.61, 11.7), (2.0, 3.0, 1.5, 40.0), (0.3, 50.0, 0.8, 2.0)]
+    "params",
+    [(0.55, 10.6, 0.61, 11.7), (2.0, 3.0, 1.5, 40.0), (0.3, 50.0, 0.8, 2.0), (0.5, 0.2, 0.7, 30.0)],
 )
 def test_pareto_hypergeometric_form_equals_the_integral(params: tuple) -> None:
     """The closed form of A0 (both branches, alpha >= beta and alpha < beta) against
     direct quadrature of s int (alpha+y)^-(r+x) (beta+y)^-(s+1) dy."""
     r, alpha, s, beta = params
-    x = np.array([0.0, 1.0, 5.0, 40.0])
-    tx = np.array([0.0, 3.0, 20.0, 30.0])
-    T = np.array([10.0, 30.0, 38.0, 39.0])
+    # The last customer (150 purchases) overflows the direct hypergeometric when alpha is
+    # far below beta: the transformed series must still match the integral.
+    x = np.array([0.0, 1.0, 5.0, 40.0, 150.0])
+    tx = np.array([0.0, 3.0, 20.0, 30.0, 0.5])
+    T = np.array([10.0, 30.0, 38.0, 39.0, 50.0])
     got = btyd._pareto_log_a0(r, alpha, s, beta, x, tx, T)
     for i in range(len(x)):
-        value, _ = integrate.quad(
-            lambda y, i=i: (alpha + y) ** -(r + x[i]) * (beta + y) ** -(s + 1),
-            tx[i],
-            T[i],
-            epsabs=0,
-            epsrel=1e-12,
+        # The integrand scaled by its value at t_x, so that it cannot under- or overflow.
+        def f(y: float, i: int = i) -> float:
+            return float(
+                np.exp(
+                    -(r + x[i]) * np.log((alpha + y) / (alpha + tx[i]))
+                    - (s + 1) * np.log((beta + y) / (beta + tx[i]))
+                )
+            )
+
+        value, _ = integrate.quad(f, tx[i], T[i], epsabs=0, epsrel=1e-12, limit=200)
+        ref = (
+            np.log(s * value) - (r + x[i]) * np.log(alpha + tx[i]) - (s + 1) * np.log(beta + tx[i])
         )
-        assert got[i] == pytest.approx(np.log(s * value), abs=1e-7)
+        assert np.isfinite(got[i])
+        assert got[i] == pytest.approx(ref, abs=1e-7)
 
 
 def test_bgnbd_recovers_its_own_parameters() -> None:
