@@ -406,10 +406,5 @@ def run(scenario: str, opts: RunOptions) -> None:
 
 
 # Commands with more machinery live in their own modules; importing them registers them.
-from loyaltysim.commands import (  # noqa: E402, F401
-    calibrate,
-    check,
-    experiments,
-    facts,
-    report,
-)
+import loyaltysim.commands.calibrate  # noqa: E402, F401
+from loyaltysim.commands import check, experiments, facts, report  # noqa: E402, F401
