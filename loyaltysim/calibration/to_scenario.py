@@ -188,12 +188,13 @@ def calibrated_figures(
 
 def scenario_dict(name: str, fig: Calibrated, seed: int) -> dict[str, Any]:
     """The scenario's fitted keys (the rest take their defaults)."""
-    ratio = fig.price.value / _BUSINESS.price
+    price = max(fig.price.value, 0.01)  # a log of free items has none; the schema wants one
+    ratio = price / _BUSINESS.price
     beh = {k: min(getattr(_BEHAVIOUR, k) * fig.hazard_scale.value, HAZARD_MAX) for k in HAZARD_KEYS}
     return {
         "scenario": {"name": name, "seed": seed},
         "business": {
-            "price": _round(fig.price.value),
+            "price": _round(price),
             "unit_cost": _round(_BUSINESS.unit_cost * ratio),
             "prospects_per_month": _round(fig.prospects_per_month.value),
         },
@@ -203,8 +204,9 @@ def scenario_dict(name: str, fig: Calibrated, seed: int) -> dict[str, Any]:
                 {
                     "name": "log customers",
                     "share": 1.0,
-                    "visits_per_month": _round(fig.visits_per_month.value),
-                    "visit_heterogeneity": _round(fig.visit_heterogeneity.value),
+                    "visits_per_month": _round(min(fig.visits_per_month.value, 300.0)),
+                    # The schema's bound: above it the rates hardly differ anyway.
+                    "visit_heterogeneity": _round(min(fig.visit_heterogeneity.value, 1000.0)),
                 }
             ],
         },

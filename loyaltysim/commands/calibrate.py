@@ -126,8 +126,9 @@ def calibrate(
         sys.exit(EXIT_RUNTIME_FAILURE)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+    if not quiet:
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
     if as_json:
         click.echo(json.dumps(result.payload, indent=2, allow_nan=False))
     elif not quiet:

@@ -192,10 +192,12 @@ def calibrate(
         "notes": notes,
     }
     if spend is not None:
+        mean, spread = btyd.gammagamma_mean(spend), btyd.gammagamma_spread(spend)
         payload["spend"] = {
             **spend.as_dict(),
-            "mean": btyd.gammagamma_mean(spend),
-            "spread": btyd.gammagamma_spread(spend),
+            # Infinite when q <= 1 (mean) or q <= 2 (spread): JSON has no infinity.
+            "mean": mean if np.isfinite(mean) else None,
+            "spread": spread if np.isfinite(spread) else None,
         }
 
     predictions: dict[str, backtest.Prediction] = {}
