@@ -6,9 +6,9 @@ customers and 300 new ones a month for a year (PurchaseLogSimulation reads it of
 model). Calibrating it back recovers the mean visit rate (the visit scale included, which
 is found by simulating the same model) and the default defection hazards within 10%.
 The spread of visit rates does not come back within 10% (fitted Gamma shape 1.86 against
-1.5): in the model, frequent visitors meet more service failures and leave sooner, so
-purchase rate and lifetime are correlated, which the BTYD models assume away; the test
-records that, so that a change in either shows.
+1.5): a converted prospect first buys at their first occasion, at their own visit rate, so
+the log selects the frequent visitors among recent customers (and frequent visitors meet
+more service failures); the test records that, so that a change in either shows.
 """
 
 from __future__ import annotations
