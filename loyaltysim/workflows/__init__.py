@@ -1,0 +1,1 @@
+"""User-facing jobs, one module each: the only layer that writes folders and draws."""
