@@ -55,7 +55,7 @@ def test_a_variant_losing_on_every_sale_is_flagged_before_any_simulation(tmp_pat
     assert code == 1 and out["breached"]
     assert out["flags"]["base"] is None
     flag = out["flags"]["30% off, dearer stock"]
-    assert "30.0% discount on a 25.0% gross margin" in flag and "d/(m - d)" in flag
+    assert "discount of 30.0% on a gross margin of 25.0%" in flag and "d/(m - d)" in flag
     base, plan = out["variants"]
     assert not base["breached"] and plan["structural_loss"] and plan["breached"]
 

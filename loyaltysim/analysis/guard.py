@@ -236,10 +236,9 @@ class PlanVerdict:
                     f"The simulation delivered {self.realised_lift:+.1%} more sales ({enough})."
                 )
         if j.warned:
-            first = min(j.warning_days)
             parts.append(
-                f"Ruin warning in {j.warned} of {j.replications} runs (first on day {first}, "
-                f"median day {median(j.warning_days):.0f}): {self.warning.sentence()}"
+                f"Ruin warning: {self.warning.sentence()} First on day {min(j.warning_days)}, "
+                f"median day {median(j.warning_days):.0f}."
             )
             if self.example:
                 parts.append(f"It said: {self.example}.")

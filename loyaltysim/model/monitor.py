@@ -67,13 +67,13 @@ def break_even_words(discount: float, margin: float) -> str:
     """The break-even arithmetic of a discount in words (modelling basis, section 3)."""
     if discount >= margin:
         return (
-            f"a {discount:.1%} discount on a {margin:.1%} gross margin leaves "
+            f"a discount of {discount:.1%} on a gross margin of {margin:.1%} leaves "
             f"{margin - discount:+.1%} of the list price per discounted sale, so every "
             "discounted sale loses money; the extra volume that keeps gross profit, "
             "d/(m - d), has no finite value when d >= m"
         )
     return (
-        f"a {discount:.1%} discount on a {margin:.1%} gross margin needs d/(m - d) = "
+        f"a discount of {discount:.1%} on a gross margin of {margin:.1%} needs d/(m - d) = "
         f"{discount:.1%}/({margin:.1%} - {discount:.1%}) = {discount / (margin - discount):.1%} "
         "more sales to keep gross profit"
     )

@@ -103,7 +103,7 @@ def test_a_loss_on_every_sale_is_flagged_on_day_0_before_it_bites() -> None:
         assert run.ruin_day is not None and run.ruin_day < 60
         flag = next(w for w in run.warnings if w.indicator == "structural_loss")
         assert flag.day == 0 and flag.severity == "structural"
-        assert "d/(m - d)" in flag.message and "25.0% gross margin" in flag.message
+        assert "d/(m - d)" in flag.message and "gross margin of 25.0%" in flag.message
         # The cash warning too reads the books from day 0: no warm-up to hide behind.
         day = runway(run)
         assert day is not None and day < run.ruin_day
