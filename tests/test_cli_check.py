@@ -73,8 +73,12 @@ def test_a_safe_plan_is_decided_safe_without_being_told_how_many_runs(tmp_path: 
 
 def test_a_check_that_cannot_decide_says_so_and_how_many_runs_would(tmp_path: Path) -> None:
     path = write(tmp_path, SHORT_LOOK + "max_replications = 20\n")
-    code, out = check(path)
+    code, out = check(path, "--output", str(tmp_path / "out"))
     assert code == 0  # UNDECIDED is not a breach; the README says so
+    saved = json.loads((tmp_path / "out" / "check.json").read_text())
+    assert saved["undecided"] == ["base"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["replications"] == 20 and summary["horizon_days"] == 60
     (verdict,) = out["variants"]
     assert verdict["status"] == "undecided" and out["undecided"] == ["base"]
     assert not out["safe"] and not out["breached"]
