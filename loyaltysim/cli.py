@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 EXIT_OK = 0
-EXIT_GUARD_BREACHED = 1  # `check`: a variant unsafe or unresolved; `facts`: a fact fails
+EXIT_GUARD_BREACHED = 1  # `check`: a plan UNSAFE or a ruin warning fired; `facts`: a fact fails
 EXIT_USAGE = 2  # click's own code for usage errors
 EXIT_INVALID_SCENARIO = 3
 EXIT_RUNTIME_FAILURE = 4
@@ -394,18 +394,18 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"{summary['horizon_days']} days, seed {summary['seed']}",
         "",
         f"{'variant':<32} {'profit, mean [95% CI]':>30} {'vs base (paired)':>26} "
-        f"{'churn/yr':>8} {'customers':>9} {'ruin risk':>14}",
+        f"{'churn/yr':>8} {'customers':>9}  ruin",
     ]
     for v in summary["variants"]:
         m = v["metrics"]
         diff = v.get("vs_base", {}).get("profit")
         paired = _interval(diff) if diff and v is not summary["variants"][0] else "-"
         ruin = v["ruin"]
-        risk = f"{_percent(ruin['probability'])} (<={_percent(ruin['ci95'][1])})"
+        risk = ruin.get("text") or f"{_percent(ruin['probability'])}"
         lines.append(
             f"{v['name'][:32]:<32} {_interval(m['profit']):>30} {paired:>26} "
             f"{_percent(m['churn_rate_annual']['mean']):>8} "
-            f"{m['customers_end']['mean']:>9,.0f} {risk:>14}"
+            f"{m['customers_end']['mean']:>9,.0f}  {risk}"
         )
     return "\n".join(lines)
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from loyaltysim.analysis.guard import ruin_verdict
 from loyaltysim.analysis.metrics import METRIC_NAMES, metric_arrays
 from loyaltysim.analysis.stats import (
     interval_or_none,
@@ -28,6 +27,7 @@ from loyaltysim.analysis.stats import (
     paired_difference,
     wilson_interval,
 )
+from loyaltysim.analysis.verdict import decide_risk
 from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.scenario.schema import Scenario
 
@@ -113,8 +113,9 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
     warned), ``median_lead_days`` (ruin day minus first warning day, over ruined replications
     warned strictly before the ruin day: a same-day warning gives no time to act), and the
     extras ``ruined``, ``warned``, ``warned_before_ruin``, ``max_ruin_probability``,
-    ``verdict`` and ``replications_needed`` (the guard's rule:
-    :func:`loyaltysim.analysis.guard.ruin_verdict`).
+    ``verdict`` (safe | unsafe | undecided), ``confidence``, ``risk_bounds`` (its one-sided
+    exact bounds), ``replications_needed`` and ``text`` (what the runs show, without a
+    verdict), all from the guard's one rule, :func:`loyaltysim.analysis.verdict.decide_risk`.
     Days are simulation days from 0.
     """
     n = len(results)
@@ -129,7 +130,7 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
     probability = ruined / n if n else math.nan
     lo, hi = wilson_interval(ruined, n, LEVEL)
     t = max_ruin_probability
-    verdict, needed = ruin_verdict(ruined, n, t)
+    decision = decide_risk(ruined, n, t)
     return {
         "probability": probability,
         "ci95": [lo, hi],
@@ -140,8 +141,11 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
         "warned": len(warning_days),
         "warned_before_ruin": len(leads),
         "max_ruin_probability": t,
-        "verdict": verdict,
-        "replications_needed": needed,
+        "verdict": decision.status,
+        "confidence": decision.confidence,
+        "risk_bounds": [decision.lower, decision.upper],
+        "replications_needed": decision.runs_needed,
+        "text": decision.short(),
     }
 
 

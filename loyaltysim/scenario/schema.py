@@ -190,12 +190,79 @@ class Competitor(Frozen):
 
 
 class Guard(Frozen):
-    """``[guard]``: when a plan counts as unsafe."""
+    """``[guard]``: when a plan counts as unsafe, and how the early warning reads the books.
+
+    The warning projects cash ``look_ahead_days`` ahead at the trend of the last
+    ``trend_window_days`` (see :mod:`loyaltysim.model.monitor`); ``check`` simulates that
+    many days past the horizon to judge whether each warning was right.
+    """
 
     # Above 0: no finite number of runs can show a risk of exactly zero.
     max_ruin_probability: float = Field(
         0.05, gt=0.0, lt=1.0, description="largest acceptable probability of ruin"
     )
+    look_ahead_days: int = Field(
+        180,
+        ge=7,
+        le=3650,
+        description="days: the warning fires when projected cash falls below the floor "
+        "within this many days; check simulates this far past the horizon to judge it",
+    )
+    fire_within_days: int = Field(
+        150,
+        ge=1,
+        le=3650,
+        description="days: the warning fires when the projection crosses the floor within "
+        "this many days (at most look_ahead_days; the rest is room for the forecast's error)",
+    )
+    trend_window_days: int = Field(
+        90,
+        ge=7,
+        le=730,
+        description="days: trailing window whose joining and leaving of customers the cash "
+        "projection continues",
+    )
+    trend_min_days: int = Field(
+        28,
+        ge=2,
+        le=730,
+        description="days of books before the customers' joining and leaving are projected; "
+        "before, the count is held",
+    )
+    books_window_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="days: trailing window of the per-sale readings (effective discount, "
+        "contribution per order and per customer, lift)",
+    )
+    dependency_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of purchases on a discount from which dependency is advised",
+    )
+    dependency_expectation: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="...when customers also expect at least this share of the discount "
+        "(their reference price has fallen by it)",
+    )
+    max_replications: int = Field(
+        480,
+        ge=1,
+        le=100_000,
+        description="check adds replications (doubling) up to this many, then says UNDECIDED",
+    )
+
+    @model_validator(mode="after")
+    def _trend_fits(self) -> Guard:
+        if self.trend_min_days > self.trend_window_days:
+            raise ValueError("trend_min_days cannot exceed trend_window_days")
+        if self.fire_within_days > self.look_ahead_days:
+            raise ValueError("fire_within_days cannot exceed look_ahead_days")
+        return self
 
 
 class Behaviour(Frozen):
