@@ -407,3 +407,4 @@ def run(scenario: str, opts: RunOptions) -> None:
 
 # Commands with more machinery live in their own modules; importing them registers them.
 from loyaltysim.commands import check, experiments, facts, report  # noqa: E402, F401
+from loyaltysim.commands import discover as _discover  # noqa: E402, F401
