@@ -197,7 +197,8 @@ class BoxStep:
 
     ``lower``/``upper`` are the limits of every parameter (a parameter is restricted when
     a limit differs from the data's range); ``n`` points are in the box, ``k`` of them cases
-    of interest. ``phase`` is ``start``, ``peel`` or ``paste``.
+    of interest. ``phase`` is ``start``, ``peel``, ``paste`` or ``drop`` (a restriction
+    dropped after the choice, see :func:`discover`).
     """
 
     index: int
@@ -230,6 +231,8 @@ class PrimBox:
     ``quasi_p`` holds, for each restricted parameter of the chosen step, the quasi-p
     values of its lower and upper limits (``None`` for a limit that is not restricted).
     ``remaining`` and ``remaining_cases`` are the points and cases PRIM searched among.
+    ``picked`` is the step the rule chose; ``dropped`` the parameters whose restriction
+    was then dropped (each a ``drop`` step after the trajectory; ``chosen`` the last).
     """
 
     number: int
@@ -239,6 +242,8 @@ class PrimBox:
     quasi_p: dict[int, tuple[float | None, float | None]]
     remaining: int
     remaining_cases: int
+    picked: int = -1
+    dropped: tuple[int, ...] = ()
 
     @property
     def step(self) -> BoxStep:
@@ -549,7 +554,7 @@ class BoxSearch(Protocol):
 
     def trajectory(self, remaining: np.ndarray) -> list[BoxStep]: ...
 
-    def chosen(self, index: int) -> None: ...
+    def chosen(self, index: int, dropped: Sequence[str] = ()) -> None: ...
 
 
 class _OwnSearch:
@@ -559,7 +564,7 @@ class _OwnSearch:
     def trajectory(self, remaining: np.ndarray) -> list[BoxStep]:
         return self.prim.trajectory(remaining)
 
-    def chosen(self, index: int) -> None:
+    def chosen(self, index: int, dropped: Sequence[str] = ()) -> None:
         pass  # discover() keeps the remaining points itself
 
 
@@ -575,7 +580,9 @@ def discover(
     max_boxes: int = 3,
     min_density: float | None = None,
     significance: float = 0.05,
+    drop_above: float | None = 0.05,
     engine: EngineFactory | None = None,
+    unit: str = "points",
 ) -> Discovery:
     """Find up to ``max_boxes`` boxes where the cases of interest concentrate.
 
@@ -586,6 +593,12 @@ def discover(
     ``k`` cases in ``n`` points at the searched points' rate, at level ``significance``.
     That test is a screen against boxes drawn around noise, not an inference: the box
     was chosen to be dense, so its p-value is optimistic.
+
+    Restrictions that do not matter are then dropped, as Bryant & Lempert (2010) advise
+    and EMA Workbench's ``PrimBox.drop_restriction`` does by hand: while a restricted limit
+    of the chosen box has a quasi-p value above ``drop_above``, the parameter with the
+    largest is set back to its whole range (a ``drop`` step on the trajectory), keeping at
+    least one restriction.
 
     Parameters
     ----------
@@ -599,9 +612,13 @@ def discover(
         Choose each box as the widest reaching this density (else the default rule).
     significance : float
         Level of the screen above (0.05); 1 disables it.
+    drop_above : float or None
+        Quasi-p value above which a restriction is dropped (0.05); None keeps them all.
     engine : callable, optional
         ``(x, y, names, options) -> BoxSearch``: the PRIM implementation (default this
         module's; :func:`loyaltysim.analysis.ema_prim.ema_engine` runs EMA Workbench's).
+    unit : str
+        What a point is, for the stop reason ("points", "runs").
 
     Raises
     ------
@@ -634,18 +651,45 @@ def discover(
             stop = rule
             break
         step = steps[chosen]
+        picked = chosen
+        qp = quasi_p_values(x, yf, step, remaining)
+        dropped: list[int] = []
+        while drop_above is not None and step.res_dim > 1:
+            worst = max(
+                ((max(v for v in q if v is not None), j) for j, q in qp.items()),
+                default=(0.0, -1),
+            )
+            if worst[0] <= drop_above:
+                break
+            j = worst[1]
+            lo, hi = np.array(step.lower), np.array(step.upper)
+            lo[j], hi[j] = prim.lo0[j], prim.hi0[j]
+            step = prim.step(len(steps), "drop", lo, hi, prim.in_box(remaining, lo, hi))
+            steps.append(step)
+            dropped.append(j)
+            chosen = step.index
+            qp = quasi_p_values(x, yf, step, remaining)
         p_value = _denser_than_chance(step, base)
         if p_value > significance:
             stop = (
-                f"the next box ({step.density:.0%} cases in {step.n} points, against "
-                f"{base:.0%} among the {remaining.size} points searched) could be chance "
-                f"(binomial p = {p_value:.2g} > {significance:g})"
+                f"the next box ({_share(step.density)} cases in {step.n} {unit}, against "
+                f"{_share(base)} among the {remaining.size} {unit} searched) could be "
+                f"chance (binomial p = {p_value:.2g} > {significance:g})"
             )
             break
-        search.chosen(chosen)
-        qp = quasi_p_values(x, yf, step, remaining)
+        search.chosen(picked, [names[j] for j in dropped])
         boxes.append(
-            PrimBox(len(boxes) + 1, tuple(steps), chosen, rule, qp, int(remaining.size), cases_left)
+            PrimBox(
+                len(boxes) + 1,
+                tuple(steps),
+                chosen,
+                rule,
+                qp,
+                int(remaining.size),
+                cases_left,
+                picked=picked,
+                dropped=tuple(dropped),
+            )
         )
         inside = prim.in_box(remaining, np.array(step.lower), np.array(step.upper))
         remaining = np.setdiff1d(remaining, inside, assume_unique=True)
@@ -663,6 +707,10 @@ def discover(
         stop_reason=stop,
         min_density=min_density,
     )
+
+
+def _share(x: float) -> str:
+    return f"{x:.1%}" if x < 0.1 else f"{x:.0%}"
 
 
 def _denser_than_chance(step: BoxStep, base: float) -> float:

@@ -118,9 +118,11 @@ class _EmaSearch:
             )
         return steps
 
-    def chosen(self, index: int) -> None:
+    def chosen(self, index: int, dropped: Sequence[str] = ()) -> None:
         if self.box is not None:
             self.box.select(index)
+            for name in dropped:  # each appends a step, as loyaltysim's own drop does
+                self.box.drop_restriction(name)
 
 
 def ema_engine(

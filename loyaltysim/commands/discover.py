@@ -70,9 +70,14 @@ def discovery_text(outcome: Any) -> str:
             "",
             f"box {box['box']}: {sentence}",
             f"  {box['n']} {outcome.case.unit} ({_percent(box['mass'])} of all), "
-            f"{box['res_dim']} of {len(d.names)} parameters restricted; step {box['step']} of "
-            f"{len(box['trajectory']) - 1} on the trajectory; {box['rule']}",
+            f"{box['res_dim']} of {len(d.names)} parameters restricted; step "
+            f"{box['picked_step']} of the peeling trajectory, {box['rule']}",
         ]
+        if box["dropped"]:
+            lines.append(
+                f"  then dropped (quasi-p above {data['options']['drop_above']:g}): "
+                + ", ".join(box["dropped"])
+            )
         limits = {k: v for k, v in box["limits"].items() if k in box["restricted"]}
         if limits:
             width = max(len(k) for k in limits)
@@ -171,6 +176,15 @@ def discovery_text(outcome: Any) -> str:
     "binomial level (1 turns the screen off).",
 )
 @click.option(
+    "--drop-above",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.05,
+    show_default=True,
+    metavar="P",
+    help="Drop a box's restriction whose quasi-p value is above P (Bryant & Lempert 2010), "
+    "one at a time, keeping at least one; 1 keeps them all.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["own", "ema"]),
     default="own",
@@ -222,6 +236,7 @@ def discover(
     mass_min: float,
     objective: str,
     significance: float,
+    drop_above: float,
     engine: str,
     params: list[Any],
     n: int | None,
@@ -279,6 +294,7 @@ def discover(
         "max_boxes": max_boxes,
         "min_density": min_density,
         "significance": significance,
+        "drop_above": None if drop_above >= 1.0 else drop_above,
         "engine": engine,
         "charts": not no_charts,
         "command_line": sys.argv,

@@ -280,6 +280,7 @@ def run_discovery(
     max_boxes: int = 3,
     min_density: float | None = None,
     significance: float = 0.05,
+    drop_above: float | None = 0.05,
     engine: str = "own",
     output: Path | str | None = None,
     charts: bool = True,
@@ -313,6 +314,7 @@ def run_discovery(
     elif engine != "own":
         raise DiscoverUsageError(f"engine must be 'own' or 'ema', got {engine!r}")
     data = _header(sweep, case, options, max_boxes, min_density, significance, engine, y)
+    data["options"]["drop_above"] = drop_above
     data["rows_without_outcome"] = dropped
     if command_line is not None:
         data["command_line"] = list(command_line)
@@ -343,7 +345,9 @@ def run_discovery(
             max_boxes=max_boxes,
             min_density=min_density,
             significance=significance,
+            drop_above=drop_above,
             engine=search_engine,
+            unit=case.unit,
         )
     except DiscoveryError as exc:
         raise DiscoverInputError(f"{sweep.path}: {exc}") from None
@@ -500,6 +504,8 @@ def _result_dict(d: Discovery, case: CaseDefinition, sentences: Sequence[str]) -
                 "res_dim": s.res_dim,
                 "restricted": [d.names[j] for j in s.restricted],
                 "step": s.index,
+                "picked_step": box.picked,
+                "dropped": [d.names[j] for j in box.dropped],
                 "rule": box.rule,
                 "searched_among": {"n": box.remaining, "k": box.remaining_cases},
                 "limits": _limits(d, s, box.quasi_p),
@@ -542,7 +548,7 @@ def boxes_csv(d: Discovery, sentences: Sequence[str]) -> str:
     """One row per box."""
     header = [
         "box", "coverage", "density", "mass", "n", "k", "res_dim", "restricted", "step",
-        "rule", "description",
+        "picked_step", "dropped", "rule", "description",
     ]  # fmt: skip
     rows = []
     for box, sentence in zip(d.boxes, sentences, strict=True):
@@ -558,6 +564,8 @@ def boxes_csv(d: Discovery, sentences: Sequence[str]) -> str:
                 s.res_dim,
                 ";".join(d.names[j] for j in s.restricted),
                 s.index,
+                box.picked,
+                ";".join(d.names[j] for j in box.dropped),
                 box.rule,
                 sentence,
             ]

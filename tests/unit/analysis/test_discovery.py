@@ -236,6 +236,23 @@ def test_quasi_p_values_mark_the_limits_that_matter() -> None:
     assert quasi_p_values(x, y, result.boxes[0].step) == qp
 
 
+def test_a_restriction_that_does_not_matter_is_dropped() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.uniform(size=(300, 3))
+    y = (x[:, 0] < 0.4) & (x[:, 1] > 0.3) | (rng.uniform(size=300) < 0.05)
+    kept = discover(x, y, ["a", "b", "c"], drop_above=None).boxes[0]
+    assert kept.step.restricted == (0, 1, 2)
+    assert kept.quasi_p[2][1] is not None and kept.quasi_p[2][1] > 0.5  # c < 0.94: noise
+    box = discover(x, y, ["a", "b", "c"]).boxes[0]
+    assert box.dropped == (2,) and box.picked == kept.chosen
+    assert box.step.phase == "drop" and box.chosen == len(box.trajectory) - 1
+    assert box.step.restricted == (0, 1)
+    assert box.step.upper[2] == x[:, 2].max()
+    assert box.step.lower[:2] == kept.step.lower[:2] and box.step.upper[:2] == kept.step.upper[:2]
+    assert all(q is None or q <= 0.05 for qs in box.quasi_p.values() for q in qs)
+    assert box.step.k == int(y[in_box(x, box.step)].sum())
+
+
 # ----------------------------------------------------------------------------- errors
 
 
