@@ -69,14 +69,17 @@ def trajectory_figure(discovery: Discovery, title: str = "Peeling trajectory") -
                 linewidths=2.0,
                 zorder=3,
             )
+            # Label away from the trajectory: to the side with more room, below a dense box.
+            right = chosen.coverage < 0.5
             ax.annotate(
                 f"chosen: {chosen.coverage:.0%} coverage,\n{chosen.density:.0%} density, "
                 f"{chosen.res_dim} restricted",
                 (chosen.coverage, chosen.density),
-                xytext=(-12, -30),
+                xytext=(14 if right else -14, -34 if chosen.density > 0.5 else 22),
                 textcoords="offset points",
-                ha="right",
+                ha="left" if right else "right",
                 fontsize=10,
+                arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.8},
             )
             ax.axhline(box.remaining_cases / box.remaining, color="#555555", linewidth=1.0,
                        linestyle="--")  # fmt: skip
@@ -95,9 +98,11 @@ def trajectory_figure(discovery: Discovery, title: str = "Peeling trajectory") -
             for c in sorted(counts)
         ]  # fmt: skip
         handles.append(
-            Line2D([], [], color="#555555", linestyle="--", label="share of cases searched")
+            Line2D(
+                [], [], color="#555555", linestyle="--", label="base rate of the points searched"
+            )
         )
-        axes[-1].legend(handles=handles, frameon=False, fontsize=9, loc="lower left")
+        fig.legend(handles=handles, frameon=False, fontsize=10, loc="outside right upper")
         fig.suptitle(title, x=0.01, ha="left")
     return fig
 

@@ -168,6 +168,8 @@ def test_a_missing_outcome_column_lists_the_columns(sweep: Path) -> None:
     assert code == EXIT_USAGE and "is a parameter" in err
     code, _, err = invoke("discover", str(sweep), "--outcome", "profit_mean")
     assert code == EXIT_USAGE and "needs --threshold" in err
+    code, _, err = invoke("discover", str(sweep), "--below")
+    assert code == EXIT_USAGE and "--below needs --threshold" in err
 
 
 @pytest.mark.parametrize(

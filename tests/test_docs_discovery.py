@@ -44,5 +44,5 @@ def test_the_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyP
     names = {n for n, _ in described} | {"trajectory.svg"}
     assert names == {p.name for p in (demo / "discovery").iterdir()}
     data = json.loads((demo / "discovery" / "discovery.json").read_text("utf-8"))
-    assert data["cases"]["outcome"] == "ruined" and data["source"]["points"] == 24
+    assert data["cases"]["outcome"] == "ruined" and data["source"]["points"] == 20
     assert (demo / "cash" / "discovery.json").is_file()

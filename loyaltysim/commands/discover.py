@@ -255,7 +255,8 @@ def discover(
     """Find where in a sweep's parameter space ruin (or an outcome) concentrates, by PRIM.
 
     PRIM (Friedman & Fisher 1999), as EMA Workbench runs it, peels the parameter space
-    down to boxes where the cases of interest are dense, then pastes back what helps. Each
+    down to boxes where the cases of interest are dense, pastes back what helps, and drops
+    the restrictions that do not matter (quasi-p above --drop-above). Each
     box is printed in words with its density (share of its runs that are cases) and its
     coverage (share of all cases it holds), restricted parameters only. Written into
     SWEEP_DIR/discovery/ (or --output): boxes.csv, limits.csv, trajectory.csv,

@@ -232,6 +232,11 @@ def define_cases(
             + ", ".join(outcomes)
         )
     source = "given"
+    if below and threshold is None and outcome == RUN_OUTCOME:
+        raise DiscoverUsageError(
+            "--below needs --threshold: with --outcome ruined alone every run is a case, "
+            "ruined or not"
+        )
     if threshold is None and outcome != RUN_OUTCOME:
         if outcome in RUIN_SHARES:
             guard = sweep.resolved.get("guard", {}) or {}
