@@ -35,7 +35,8 @@ documented behaviour and checked against its results in the tests):
 4. **Covering.** The points of the chosen box are set aside and PRIM looks for the next box
    among the rest (EMA's default update; coverage stays relative to all cases).
 
-A box is described by its restricted parameters only (:func:`describe_box`): a parameter
+A box is described by its restricted parameters only
+(:func:`loyaltysim.analysis.discovery_words.describe_box`): a parameter
 whose limits are still those of the data does not bound the box. For each restricted limit
 the quasi-p value of Bryant & Lempert (2010) tells whether it matters: the one-sided
 binomial probability of seeing the box's cases if that limit were dropped.
@@ -67,9 +68,7 @@ __all__ = [
     "PrimBox",
     "PrimOptions",
     "choose_step",
-    "describe_box",
     "discover",
-    "format_number",
     "min_points",
     "peel_and_paste",
     "quasi_p_values",
@@ -720,57 +719,3 @@ def _denser_than_chance(step: BoxStep, base: float) -> float:
     if base >= 1.0:
         return 1.0
     return float(binomtest(step.k, step.n, base, alternative="greater").pvalue)
-
-
-# ----------------------------------------------------------------------------- words
-
-
-def format_number(value: float) -> str:
-    """A limit as people read it: three significant figures, thousands separated
-    (``0.142``, ``30,000``, ``1.5e-05``)."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{round(value, -math.floor(math.log10(magnitude)) + 2):,.0f}"
-    if magnitude < 1e-3:
-        return f"{value:.2e}"
-    digits = max(0, 2 - math.floor(math.log10(magnitude)))
-    text = f"{value:.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def describe_limits(discovery: Discovery, step: BoxStep) -> list[str]:
-    """One phrase per restricted parameter: "KEY above A", "below B" or "between A and B"."""
-    parts = []
-    for j in step.restricted:
-        name = discovery.names[j]
-        lo_set = step.lower[j] != discovery.lower[j]
-        hi_set = step.upper[j] != discovery.upper[j]
-        lo, hi = format_number(step.lower[j]), format_number(step.upper[j])
-        if lo_set and hi_set:
-            parts.append(f"{name} between {lo} and {hi}")
-        elif lo_set:
-            parts.append(f"{name} above {lo}")
-        else:
-            parts.append(f"{name} below {hi}")
-    return parts
-
-
-def describe_box(
-    discovery: Discovery,
-    box: PrimBox,
-    event: str = "the outcome",
-    unit: str = "points",
-    cases: str = "cases",
-) -> str:
-    """The box in one sentence, restricted parameters only, e.g. "discount.rate above 0.14
-    and business.starting_cash below 30,000: ruin in 83% of runs, covering 71% of all
-    ruins"."""
-    step = box.step
-    limits = describe_limits(discovery, step)
-    where = " and ".join(limits) if limits else "anywhere"
-    return (
-        f"{where}: {event} in {step.density:.0%} of {unit}, covering {step.coverage:.0%} "
-        f"of all {cases}"
-    )

@@ -46,12 +46,10 @@ from loyaltysim.analysis.discovery import (
     Discovery,
     DiscoveryError,
     PrimOptions,
-    describe_box,
-    describe_limits,
     discover,
-    format_number,
     min_points,
 )
+from loyaltysim.analysis.discovery_words import describe_box, describe_limits, format_number
 from loyaltysim.analysis.summary import dumps, json_safe
 
 __all__ = [

@@ -18,14 +18,13 @@ from loyaltysim.analysis.discovery import (
     DiscoveryError,
     PrimOptions,
     choose_step,
-    describe_box,
     discover,
-    format_number,
     min_points,
     peel_and_paste,
     quasi_p_values,
     sd_quantile,
 )
+from loyaltysim.analysis.discovery_words import describe_box, format_number
 
 HAVE_EMA = importlib_util.find_spec("ema_workbench") is not None
 needs_ema = pytest.mark.skipif(not HAVE_EMA, reason="EMA Workbench (the [ema] extra) absent")
@@ -398,3 +397,16 @@ def test_bryant_and_lempert_boxes_agree_with_ema_workbench() -> None:
             np.testing.assert_allclose(s.lower, t.lower, rtol=0, atol=0)
             np.testing.assert_allclose(s.upper, t.upper, rtol=0, atol=0)
             assert (s.n, s.k, s.restricted) == (t.n, t.k, t.restricted)
+
+
+def test_prim_is_pure() -> None:
+    """No click, no matplotlib, no results writer behind PRIM and its words."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, loyaltysim.analysis.discovery, loyaltysim.analysis.discovery_words; "
+        "bad = [m for m in ('click', 'matplotlib', 'loyaltysim.results_io', "
+        "'loyaltysim.experiment') if m in sys.modules]; assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
