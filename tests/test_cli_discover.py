@@ -189,6 +189,17 @@ def test_an_outcome_that_never_or_always_happens_exits_cleanly(
     assert not (sweep / "discovery" / "boxes.csv").exists()
 
 
+def test_an_unfinished_sweep_is_said_out_loud(sweep: Path) -> None:
+    manifest = json.loads((sweep / "manifest.json").read_text("utf-8"))
+    manifest["status"] = "interrupted"
+    (sweep / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, out, err = invoke("discover", str(sweep), "--no-charts")
+    assert code == EXIT_OK, err
+    assert "note: the sweep is interrupted: 24 of 24 points finished" in out
+    data = json.loads((sweep / "discovery" / "discovery.json").read_text("utf-8"))
+    assert data["notes"] and "--resume" in data["notes"][0]
+
+
 def test_too_few_points_says_how_many_are_needed(sweep: Path) -> None:
     lines = (sweep / "sweep.csv").read_text("utf-8").splitlines(keepends=True)
     (sweep / "sweep.csv").write_text("".join(lines[:9]), encoding="utf-8")  # 8 points

@@ -61,6 +61,7 @@ def discovery_text(outcome: Any) -> str:
         f"{scenario}{cases['n']} {outcome.case.unit}{where}; {cases['event']} in "
         f"{cases['count']} ({_percent(rate)})"
     ]
+    lines += [f"note: {note}" for note in data.get("notes", [])]
     if outcome.nothing_to_find:
         lines.append(outcome.nothing_to_find)
         return "\n".join(lines)

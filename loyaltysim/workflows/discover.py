@@ -95,10 +95,23 @@ class SweepData:
     rows: list[dict[str, float]]
     columns: tuple[str, ...]
     resolved: dict[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scenario_name(self) -> str:
         return str(self.resolved.get("scenario", {}).get("name", ""))
+
+    def incomplete(self) -> str | None:
+        """A sentence when the sweep did not finish (its manifest says so), else None."""
+        status = self.manifest.get("status")
+        if status in (None, "complete"):
+            return None
+        requested = self.manifest.get("points_requested", self.spec.get("points"))
+        return (
+            f"the sweep is {status}: {len(self.rows)} of {requested} points finished; the "
+            "boxes describe those (finish it with loyaltysim sweep --resume --output "
+            f"{self.path})"
+        )
 
 
 @dataclass(frozen=True)
@@ -200,7 +213,12 @@ def load_sweep_folder(path: Path | str) -> SweepData:
         resolved = json.loads((path / "scenario.resolved.json").read_text("utf-8"))
     except (OSError, ValueError):
         resolved = {}
-    return SweepData(path, spec, keys, rows, columns, resolved)
+    manifest: dict[str, Any] = {}
+    try:
+        manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    return SweepData(path, spec, keys, rows, columns, resolved, manifest)
 
 
 def define_cases(
@@ -318,6 +336,7 @@ def run_discovery(
         raise DiscoverUsageError(f"engine must be 'own' or 'ema', got {engine!r}")
     data = _header(sweep, case, options, max_boxes, min_density, significance, engine, y)
     data["options"]["drop_above"] = drop_above
+    data["notes"] = [note] if (note := sweep.incomplete()) else []
     data["rows_without_outcome"] = dropped
     if command_line is not None:
         data["command_line"] = list(command_line)
