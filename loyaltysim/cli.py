@@ -448,3 +448,4 @@ def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
 # Commands with more machinery live in their own modules; importing them registers them.
 import loyaltysim.commands.calibrate  # noqa: E402, F401
 from loyaltysim.commands import check, experiments, facts, report  # noqa: E402, F401
+from loyaltysim.commands import discover as _discover  # noqa: E402, F401
