@@ -36,6 +36,11 @@ def cafe(days: int) -> dict[str, Any]:
     raw = tomllib.loads((ROOT / "scenarios" / "cafe.toml").read_text("utf-8"))
     raw.pop("variants", None)
     raw["scenario"]["horizon_days"] = days
+    try:  # the loader's step: the file's price is what a ticket is worth
+        from loyaltysim.scenario.schema import anchor_reservation_price
+    except ImportError:  # a model without a reservation price
+        return raw
+    anchor_reservation_price(raw)
     return raw
 
 
