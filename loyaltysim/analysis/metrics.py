@@ -146,8 +146,14 @@ def run_metrics(result: RunResult, scenario: Scenario) -> dict[str, float]:
     sums = {name: float(np.sum(d[name])) for name in _SUMMED}
 
     customers = np.asarray(d["customers"], dtype=np.float64)
-    mean_customers = float(customers.mean()) if customers.size else 0.0
-    churn_rate = sums["churned"] / mean_customers * 365.0 / horizon if mean_customers > 0 else 0.0
+    # Annualised over the days the business traded; on a closing day its customers are
+    # those it lost when it closed (so a ruined plan's churn counts them).
+    open_days = horizon if result.ruin_day is None else result.ruin_day + 1
+    trading = customers[:open_days].copy()
+    if result.ruin_day is not None and trading.size:
+        trading[-1] += float(d["lost_at_closure"][result.ruin_day])
+    mean_customers = float(trading.mean()) if trading.size else 0.0
+    churn_rate = sums["churned"] / mean_customers * 365.0 / open_days if mean_customers > 0 else 0.0
 
     satisfaction = np.asarray(result.defections["satisfaction"], dtype=np.float64)
     satisfied_share = (

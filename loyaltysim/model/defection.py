@@ -66,7 +66,10 @@ class DefectionMixin(SimulationBase):
         b, pop = self.beh, self.pop
         usual_price = self.biz.price * (1 - pop.last_discount[idx])
         advantage = (usual_price - self.competitor_price()) / self.biz.reservation_price
-        pull = pop.awareness[idx] * np.exp(b.price_weight * pop.price_sensitivity[idx] * advantage)
+        # Capped exponent: a price many times the rival's makes the pull huge, not infinite.
+        pull = pop.awareness[idx] * np.exp(
+            np.minimum(b.price_weight * pop.price_sensitivity[idx] * advantage, 50.0)
+        )
         if self.competitor_promo:
             pull *= 1 + pop.deal_proneness[idx]
         waiting = pop.recovery[idx] == RECOVERY_PENDING
