@@ -95,7 +95,8 @@ class Bench:
         for name, scenario in arms:
             runs = results.runs[name]
             m = metric_arrays(runs, scenario)
-            m["stated_satisfied_defector_share"] = np.array([stated_share(runs)])
+            if "stated_satisfied_defector_share" not in m:  # a model with no survey metric
+                m["stated_satisfied_defector_share"] = np.array([stated_share(runs)])
             out[name] = m
         return out
 
