@@ -3,9 +3,10 @@
 ``competitor.reaction``:
 
 - ``none``: a fixed regular price (the default);
-- ``match``: at each weekly review after ``reaction_lag_days``, the rival looks at the
-  business's effective discount over the last ``reaction_lag_days`` days (discount cost
-  over list revenue: what a mystery shopper sees); if it is deeper than its own cut, with
+- ``match``: at each review (every ``reaction_every_days``, weekly by default) from day
+  ``reaction_lag_days`` on, the rival looks at the business's effective discount over
+  the last ``reaction_lag_days`` days (discount cost over list revenue: what a mystery
+  shopper sees); if it is deeper than its own cut, with
   probability ``reaction_probability`` it matches it (up to ``reaction_max_cut``); if the
   business has stopped, it follows back up with the same probability;
 - ``share``: it watches its share of our customers' purchases (competitor tickets over
@@ -23,7 +24,6 @@ from typing import Any
 
 from loyaltysim.model.base import AT_COMPETITOR, SimulationBase
 
-REVIEW_EVERY_DAYS = 7  # the rival reviews its price weekly
 TOLERANCE = 0.005  # discounts closer than half a point are "the same"
 
 
@@ -51,10 +51,10 @@ class RivalMixin(SimulationBase):
         yield self.env.timeout(comp.reaction_lag_days + AT_COMPETITOR)
         while True:
             self.review_price(int(self.env.now))
-            yield self.env.timeout(REVIEW_EVERY_DAYS)
+            yield self.env.timeout(comp.reaction_every_days)
 
     def review_price(self, day: int) -> None:
-        """One weekly review: the rival looks back ``reaction_lag_days`` days (up to
+        """One review: the rival looks back ``reaction_lag_days`` days (up to
         yesterday, the last day recorded) and may move its cut."""
         comp, d = self.sc.competitor, self.daily
         window = slice(max(0, day - comp.reaction_lag_days), day)

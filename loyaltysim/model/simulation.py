@@ -65,8 +65,6 @@ from loyaltysim.model.survey import run_survey
 from loyaltysim.rng import streams
 from loyaltysim.scenario.schema import Scenario
 
-SATISFIED = 0.6  # top two of five satisfaction bands
-
 
 class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalMixin):
     """One replication of one scenario. Build it, call :meth:`run`, read the result."""

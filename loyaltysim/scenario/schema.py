@@ -189,6 +189,7 @@ class Competitor(Frozen):
     reaction_lag_days: int = Field(
         14, ge=1, le=3650, description="days of the business's prices it watches before acting"
     )
+    reaction_every_days: int = Field(7, ge=1, le=3650, description="days between its reviews")
     reaction_probability: float = Field(
         0.5, ge=0.0, le=1.0, description="chance it acts at each weekly review that calls for it"
     )
