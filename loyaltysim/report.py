@@ -92,6 +92,7 @@ CAUSE_SHORT: dict[str, str] = {
     "unresolved_complaint": "unresolved complaint",
     "discount_ended": "discount ended",
     "other": "other",
+    "hostage": "hostage",
 }
 CAUSE_LABELS: dict[str, str] = {
     "indifference": "staff indifference (felt ignored)",
@@ -100,6 +101,7 @@ CAUSE_LABELS: dict[str, str] = {
     "unresolved_complaint": "an unresolved complaint",
     "discount_ended": "a discount that ended",
     "other": "other reasons (moved, life events)",
+    "hostage": "resentment released when a switching cost dropped (a hostage)",
 }
 
 
@@ -1566,9 +1568,9 @@ def _pdf_content(page: _PdfLayout, data: RunData, charts: Sequence[Chart], now: 
         page.table(
             ["plan", *(CAUSE_SHORT[c] for c in CAUSES)],
             [[name, *(pct(s) for s in shares)] for name, shares in rows],
-            (0.22, 0.13, 0.13, 0.13, 0.13, 0.13, 0.13),
+            (0.22, *(0.78 / len(CAUSES),) * len(CAUSES)),
             size=7.5,
-            right=(1, 2, 3, 4, 5, 6),
+            right=tuple(range(1, len(CAUSES) + 1)),
         )
     else:
         page.text("No summary of defections.")

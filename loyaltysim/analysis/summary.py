@@ -232,6 +232,18 @@ def vs_base_block(
     return block
 
 
+def _variant_scenarios(scenario: Scenario) -> dict[str, Scenario]:
+    """The scenario of each ``[[variants]]`` entry, by name. A scenario that came from a
+    file always expands; one built by hand whose variants do not (as in a hand-made
+    summary of synthetic results) reports every variant on the base's figures."""
+    from loyaltysim.scenario import ScenarioError, variant_scenarios
+
+    try:
+        return dict(variant_scenarios(scenario))
+    except ScenarioError:
+        return {}
+
+
 def summarize(
     scenario: Scenario, results_by_variant: Mapping[str, Sequence[RunResult]], seed: int
 ) -> dict[str, Any]:
@@ -240,7 +252,8 @@ def summarize(
     Parameters
     ----------
     scenario : Scenario
-        The base scenario (its margin, cash and guard settings are used for every variant).
+        The base scenario. Each variant's margin and break-even come from the variant's
+        own scenario (its ``[[variants]]`` entry); the guard settings are the base's.
     results_by_variant : mapping
         ``{variant name: replications}`` in the order to report; the base is the entry
         named ``"base"`` (else the first). Replications may arrive in any order.
@@ -264,7 +277,10 @@ def summarize(
                     f"days; the scenario says {horizon}"
                 )
     base_name = BASE if BASE in ordered else next(iter(ordered), BASE)
-    metrics = {name: metric_arrays(rs, scenario) for name, rs in ordered.items()}
+    # Each variant with its own scenario (its own price, unit cost and margin); runs not
+    # named after a variant of the file (a comparison's arms) use the given scenario.
+    own = _variant_scenarios(scenario)
+    metrics = {name: metric_arrays(rs, own.get(name, scenario)) for name, rs in ordered.items()}
     reps = {name: [r.replication for r in rs] for name, rs in ordered.items()}
     threshold = scenario.guard.max_ruin_probability
 
@@ -277,7 +293,7 @@ def summarize(
             "churn_causes": churn_cause_shares(rs),
             "ruin": ruin_block(rs, threshold),
             "break_even": break_even_block(
-                scenario,
+                own.get(name, scenario),
                 metrics[name],
                 None if is_base else realised_lifts(rs, ordered[base_name]),
             ),

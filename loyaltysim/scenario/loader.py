@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from loyaltysim.policies import POLICIES, DiscountBase
-from loyaltysim.scenario.schema import Scenario
+from loyaltysim.scenario.schema import Scenario, anchor_reservation_price
 
 __all__ = [
     "MAX_DEPTH",
@@ -321,6 +321,7 @@ def _load(text: str, file: str, overrides: Mapping[str, object] | Sequence[str] 
     deep = _too_deep(raw)
     if deep is not None:
         raise ScenarioError([_depth_problem(file, locator.line(deep), deep)])
+    anchor_reservation_price(raw)  # before overrides: a changed price then moves demand
 
     def in_file(path: KeyPath) -> tuple[str, int]:
         return file, locator.line(path)
