@@ -29,6 +29,7 @@ from loyaltysim.analysis.verdict import look_schedule
 from loyaltysim.experiment import make_executor, resolve_seed
 from loyaltysim.experiment.executors import DaskExecutor
 from loyaltysim.experiment.lookahead import Sequential, run_sequential
+from loyaltysim.output.lock import FolderLock, claim_run_dir
 from loyaltysim.scenario import Scenario, variant_scenarios
 
 CHECK_FILE = "check.json"
@@ -131,7 +132,6 @@ def run_check(
     first = first_replications or scenario.scenario.replications
     looks = look_schedule(first, max(first, guard.max_replications))
     variants = variant_scenarios(scenario)
-    by_name = dict(variants)
     seed = resolve_seed(scenario)
     result = CheckResult(
         scenario=scenario.scenario.name,
@@ -146,12 +146,48 @@ def run_check(
     def stop(name: str, runs: list[Any], outcomes: list[Any], look: int) -> bool:
         return decided(runs, risk, len(looks))
 
-    executor = make_executor(workers, scheduler)
+    # Claimed before running: a folder in use or not writable is refused up front.
+    held = claim_run_dir(scenario, output) if output is not None else None
     try:
-        seq = run_sequential(variants, looks, seed, guard.look_ahead_days, stop, executor, progress)
+        executor = make_executor(workers, scheduler)
+        try:
+            seq = run_sequential(
+                variants, looks, seed, guard.look_ahead_days, stop, executor, progress
+            )
+        finally:
+            if isinstance(executor, DaskExecutor):
+                executor.close()
+        return _judge(
+            result,
+            seq,
+            scenario,
+            variants,
+            risk,
+            looks,
+            held,
+            scenario_path,
+            overrides,
+            command_line,
+        )
     finally:
-        if isinstance(executor, DaskExecutor):
-            executor.close()
+        if held is not None:
+            held.release()
+
+
+def _judge(
+    result: CheckResult,
+    seq: Sequential,
+    scenario: Scenario,
+    variants: list[tuple[str, Scenario]],
+    risk: float,
+    looks: list[int],
+    held: FolderLock | None,
+    scenario_path: Path | str | None,
+    overrides: Sequence[str],
+    command_line: Sequence[str] | str | None,
+) -> CheckResult:
+    """Verdicts from the finished runs; the folder written when one was claimed."""
+    by_name = dict(variants)
     result.interrupted = seq.interrupted
     results = seq.past.results
     if any(not runs for runs in results.runs.values()):
@@ -174,9 +210,9 @@ def run_check(
                 break_even=None if name == base else blocks[name]["break_even"],
             )
         )
-    if output is not None:
+    if held is not None:
         result.run_dir = _write(
-            result, seq, scenario, output, scenario_path, overrides, command_line
+            result, seq, scenario, held.path, scenario_path, overrides, command_line
         )
     return result
 
