@@ -221,18 +221,18 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"{summary['horizon_days']} days, seed {summary['seed']}",
         "",
         f"{'variant':<32} {'profit, mean [95% CI]':>30} {'vs base (paired)':>26} "
-        f"{'churn/yr':>8} {'customers':>9} {'ruin risk':>14}",
+        f"{'churn/yr':>8} {'customers':>9}  ruin",
     ]
     for v in summary["variants"]:
         m = v["metrics"]
         diff = v.get("vs_base", {}).get("profit")
         paired = _interval(diff) if diff and v is not summary["variants"][0] else "-"
         ruin = v["ruin"]
-        risk = f"{_percent(ruin['probability'])} (<={_percent(ruin['ci95'][1])})"
+        risk = ruin.get("text") or f"{_percent(ruin['probability'])}"
         lines.append(
             f"{v['name'][:32]:<32} {_interval(m['profit']):>30} {paired:>26} "
             f"{_percent(m['churn_rate_annual']['mean']):>8} "
-            f"{m['customers_end']['mean']:>9,.0f} {risk:>14}"
+            f"{m['customers_end']['mean']:>9,.0f}  {risk}"
         )
     return "\n".join(lines)
 
@@ -273,11 +273,13 @@ def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
 
 
 # Commands with more machinery live in their own modules; registered here, by name.
-from loyaltysim.commands import check, experiments, facts, report  # noqa: E402
+from loyaltysim.commands import calibrate, check, discover, experiments, facts, report  # noqa: E402
 
 for command in (
+    calibrate.calibrate,
     check.check,
     check.frontier,
+    discover.discover,
     experiments.compare,
     experiments.sweep,
     experiments.sensitivity,

@@ -31,6 +31,8 @@ STREAMS: dict[str, int] = {
     "acquisition": 9,  # prospects, conversion, new customers' traits
     "policy": 10,  # discount policies' own draws (win-back take-up)
     "quality": 11,  # the noise of each visit's experienced quality
+    "survey": 12,  # who is invited to a survey, who answers, and what they say
+    "rival": 13,  # the competitor's reactions to the business's prices
 }
 
 DAY_SPACING = 2**50  # draws reserved per day and stream: far more than any day uses

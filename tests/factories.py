@@ -47,6 +47,7 @@ STOCKS = (
     "mean_competitor_awareness",
     "mean_reference_price",
     "points_liability",
+    "competitor_price",
 )
 
 
@@ -142,6 +143,8 @@ def make_result(
     d["mean_competitor_awareness"] = np.clip(0.3 + np.arange(days) * 0.001, 0, 1)
     d["mean_reference_price"] = np.full(days, price)
     d["points_liability"] = np.cumsum(rng.uniform(0, 3, days))
+    d["survey_responses"] = rng.poisson(2.0, days).astype(float)
+    d["competitor_price"] = np.full(days, 0.93 * price)
 
     n_def = n_defections if causes is None else len(causes)
     def_days = np.sort(rng.integers(0, days, n_def))
@@ -189,7 +192,13 @@ def make_result(
         "satisfaction": sat,
         "attachment": rng.uniform(0, 1, n_def),
         "tenure_days": rng.integers(0, 400, n_def).astype(np.int64),
+        # A CSAT answer for about half of the defectors, a little above what they felt.
+        "survey_score": np.where(
+            rng.uniform(0, 1, n_def) < 0.5, np.clip(np.ceil(5 * (sat + 0.05)), 1, 5), -1
+        ).astype(np.int8),
     }
+    score = defections["survey_score"]
+    defections["stated_satisfied"] = np.where(score < 0, np.nan, (score >= 4).astype(float))
     warnings = [
         Warning_(day, "cash_runway", f"cash runway below 60 days on day {day}")
         for day in (warning_days or [])

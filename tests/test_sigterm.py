@@ -212,11 +212,11 @@ def test_sigterm_interrupts_every_simulating_command(
     if command == "sensitivity":
         pytest.importorskip("SALib")
     import loyaltysim.experiment
-    from loyaltysim.workflows import compare, sweep
+    from loyaltysim.workflows import check, compare, sweep
     from loyaltysim.workflows import run as jobs
 
     after = 2 if command in ("run", "check", "compare") else 3
-    for module in (jobs, compare, sweep, loyaltysim.experiment):
+    for module in (jobs, check, compare, sweep, loyaltysim.experiment):
         monkeypatch.setattr(module, "make_executor", lambda *a, **k: SignallingExecutor(after))
     scenario = tmp_path / "short.toml"
     scenario.write_text(SHORT, encoding="utf-8")

@@ -1,197 +1,326 @@
-"""The over-discount guard: is each variant safe, and if not, how likely, how soon, why.
+"""The over-discount guard: per plan, a verdict on the ruin risk, the warnings it raised,
+and whether they were right.
 
-A variant is **unsafe** when its headline discount is at or above the gross margin (every
-discounted sale loses money: the structural flag of the modelling basis, section 3, known
-before anything runs), when a structural-loss warning fired in the simulation, or when the
-upper bound of its ruin probability's 95% Wilson interval exceeds the acceptable risk.
-When no run was ruined but there are too few runs for the upper bound to fall below the
-acceptable risk, the verdict is **unresolved** (and says how many runs would settle it):
-the guard does not call a plan safe on evidence that cannot show it.
+Three things are judged per plan, each with the guard's one rule
+(:func:`loyaltysim.analysis.verdict.decide_risk`):
+
+- **before day 1**, the break-even arithmetic (modelling basis, section 3): a plan whose
+  discount is at or above its own gross margin (its own price and unit cost) loses money
+  on every discounted sale (:func:`structural_flag`), whatever the simulation says;
+- the **ruin risk** within the user's horizon: SAFE, UNSAFE or UNDECIDED;
+- the **ruin warning** (``cash_runway``: "at the trend of the last N days, cash falls
+  below the floor within L days"): whether it fires in more runs than the acceptable risk
+  (the same rule, counting warned runs), and, from the runs continued past the horizon
+  (:mod:`loyaltysim.experiment.lookahead`), whether each warning was right: a **hit** when
+  ruin followed within L days of it, a **false alarm** otherwise.
+
+A plan **breaches** the guard (``check`` exits 1) when its ruin risk is UNSAFE, when it
+loses money on every discounted sale, or when its ruin warning fires (the warned share is
+decided above the acceptable risk). An UNDECIDED verdict does not breach: it says how many
+runs would decide it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from loyaltysim.analysis.stats import reps_to_resolve, wilson_interval
+import numpy as np
+
+from loyaltysim.analysis.verdict import (
+    CONFIDENCE,
+    SAFE,
+    UNDECIDED,
+    UNSAFE,
+    RiskDecision,
+    decide_risk,
+    risk_status,
+)
+from loyaltysim.model.monitor import break_even_words
 from loyaltysim.model.result import RunResult
 from loyaltysim.scenario import Scenario
 
-SAFE, UNSAFE, UNRESOLVED = "safe", "unsafe", "unresolved"
+__all__ = [
+    "SAFE",
+    "UNDECIDED",
+    "UNSAFE",
+    "PlanVerdict",
+    "WarningJudgement",
+    "WarningPerformance",
+    "decided",
+    "judge_plan",
+    "judge_warnings",
+    "structural_flag",
+    "warning_performance",
+]
+
+RUIN_WARNING = "cash_runway"
 
 
-def ruin_verdict(ruined: int, n: int, max_ruin_risk: float) -> tuple[str, int | None]:
-    """The ruin rule, used by ``check`` and ``summary.json`` alike.
+def structural_flag(scenario: Scenario) -> str | None:
+    """Before any simulation: the break-even arithmetic of the plan's discount against its
+    own gross margin, in words, when the discount is at or above it (else ``None``)."""
+    d, m = scenario.discount.headline_rate(), scenario.business.gross_margin
+    if d <= 0 or d < m:
+        return None
+    biz = scenario.business
+    return f"{break_even_words(d, m)} (price {biz.price:,.2f}, unit cost {biz.unit_cost:,.2f})"
 
-    Safe when the upper bound of the 95% Wilson interval is at most ``max_ruin_risk``;
-    unsafe when a run was ruined and the upper bound exceeds it (the guard errs on the
-    side of the business); unresolved when no run was ruined but too few ran to show the
-    risk is small enough, with the number of runs that would.
-    """
-    if n == 0:
-        return UNRESOLVED, reps_to_resolve(max_ruin_risk)
-    hi = wilson_interval(ruined, n)[1]
-    if hi <= max_ruin_risk:
-        return SAFE, None
-    if ruined:
-        return UNSAFE, None
-    return UNRESOLVED, reps_to_resolve(max_ruin_risk)
+
+def break_even_note(scenario: Scenario) -> str | None:
+    """The break-even arithmetic of a discount below the margin, in words (or ``None``
+    without a discount)."""
+    d, m = scenario.discount.headline_rate(), scenario.business.gross_margin
+    if d <= 0 or d >= m:
+        return None
+    return break_even_words(d, m)
+
+
+def _warning_day(run: RunResult) -> int | None:
+    """The day the ruin warning fired in ``run``, if it did."""
+    return next((w.day for w in run.warnings if w.indicator == RUIN_WARNING), None)
 
 
 @dataclass
-class Verdict:
-    """The guard's verdict on one variant, with the figures behind it."""
+class WarningJudgement:
+    """The ruin warnings of a set of replications, judged on what happened after.
+
+    A warning on day ``w`` is a **hit** when ruin followed on a day ``r`` with
+    ``w < r <= w + L`` (seen in the run continued past the horizon), else a **false
+    alarm**. A ruin within the horizon is **caught** when a warning came before it and no
+    more than L days before. Leads are ``r - w`` over hits.
+    """
+
+    look_ahead_days: int
+    replications: int
+    warned: int
+    hits: int
+    false_alarms: int
+    ruined: int  # within the user's horizon
+    caught: int
+    ruined_after: int  # after the horizon, within the look-ahead
+    leads: list[int] = field(default_factory=list)
+    warning_days: list[int] = field(default_factory=list)
+
+    @property
+    def median_lead(self) -> float | None:
+        return float(median(self.leads)) if self.leads else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "look_ahead_days": self.look_ahead_days,
+            "replications": self.replications,
+            "warned": self.warned,
+            "hits": self.hits,
+            "false_alarms": self.false_alarms,
+            "ruined_within_horizon": self.ruined,
+            "caught": self.caught,
+            "ruined_after_horizon": self.ruined_after,
+            "median_lead_days": self.median_lead,
+            "median_warning_day": float(median(self.warning_days)) if self.warning_days else None,
+        }
+
+
+def judge_warnings(
+    runs: list[RunResult], ruin_days: list[int | None], look_ahead: int
+) -> WarningJudgement:
+    """Judge each run's ruin warning (``runs`` cut to the horizon) by the ruin day of the
+    same replication continued ``look_ahead`` days further (``ruin_days``, aligned)."""
+    warned = hits = false = ruined = caught = after = 0
+    leads: list[int] = []
+    days: list[int] = []
+    for run, ruin in zip(runs, ruin_days, strict=True):
+        w = _warning_day(run)
+        if run.ruin_day is not None:
+            ruined += 1
+            if w is not None and run.ruin_day - look_ahead <= w < run.ruin_day:
+                caught += 1
+        elif ruin is not None:
+            after += 1
+        if w is None:
+            continue
+        warned += 1
+        days.append(w)
+        if ruin is not None and w < ruin <= w + look_ahead:
+            hits += 1
+            leads.append(ruin - w)
+        else:
+            false += 1
+    return WarningJudgement(
+        look_ahead, len(runs), warned, hits, false, ruined, caught, after, leads, days
+    )
+
+
+def decided(
+    runs: list[RunResult], limit: float, looks: int, confidence: float = CONFIDENCE
+) -> bool:
+    """The sequential check's stopping rule: both the ruin risk and the ruin warning's
+    share are decided (neither UNDECIDED)."""
+    n = len(runs)
+    ruined = sum(r.ruined for r in runs)
+    warned = sum(_warning_day(r) is not None for r in runs)
+    return all(
+        risk_status(k, n, limit, confidence=confidence, looks=looks) != UNDECIDED
+        for k in (ruined, warned)
+    )
+
+
+@dataclass
+class PlanVerdict:
+    """The guard's verdict on one plan, with the figures behind it."""
 
     variant: str
-    status: str  # safe | unsafe | unresolved
-    structural_loss: bool
-    replications: int
-    ruined: int
-    ruin_probability: float
-    ruin_ci95: tuple[float, float]
+    ruin: RiskDecision
+    warning: RiskDecision
+    judgement: WarningJudgement
+    structural: str | None  # the break-even arithmetic when every discounted sale loses
+    arithmetic: str | None  # the break-even arithmetic otherwise
     median_ruin_day: float | None
-    median_warning_day: float | None
-    median_lead_days: float | None
-    warned_before_ruin: int
-    headline_discount: float
-    gross_margin: float
-    required_lift: float | None
-    realised_lift: float | None
-    replications_needed: int | None
-    why: list[str] = field(default_factory=list)
+    replications_run: int
+    looks_taken: int
+    realised_lift: float | None = None
+    required_lift: float | None = None
     advice: list[str] = field(default_factory=list)
 
     @property
-    def safe(self) -> bool:
-        return self.status == SAFE
+    def warning_fired(self) -> bool:
+        """The plan is flagged: every discounted sale loses money, or the ruin warning
+        fires in more runs than the acceptable risk (decided)."""
+        return self.structural is not None or self.warning.status == UNSAFE
+
+    @property
+    def breached(self) -> bool:
+        """``check`` exits 1 for this plan."""
+        return self.ruin.status == UNSAFE or self.warning_fired
+
+    @property
+    def status(self) -> str:
+        return self.ruin.status
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["ruin_ci95"] = list(self.ruin_ci95)
-        out["text"] = self.text()
-        return out
+        return {
+            "variant": self.variant,
+            "status": self.ruin.status,
+            "breached": self.breached,
+            "warning_fired": self.warning_fired,
+            "structural_loss": self.structural is not None,
+            "structural": self.structural,
+            "arithmetic": self.arithmetic,
+            "ruin": self.ruin.as_dict(),
+            "warning": self.warning.as_dict(),
+            "judgement": self.judgement.as_dict(),
+            "median_ruin_day": self.median_ruin_day,
+            "replications": self.replications_run,
+            "looks_taken": self.looks_taken,
+            "realised_lift": self.realised_lift,
+            "required_lift": self.required_lift,
+            "advice": list(self.advice),
+            "text": self.text(),
+        }
 
     def text(self) -> str:
         """The verdict in plain words, for a business owner."""
-        n, k = self.replications, self.ruined
-        lo, hi = self.ruin_ci95
-        head = f"{self.variant}: {self.status.upper()}."
-        parts = [head]
-        if self.structural_loss:
-            parts.append(
-                f"The discount ({self.headline_discount:.1%}) is at or above the gross margin "
-                f"({self.gross_margin:.1%}): every discounted sale loses money, whatever the "
-                "volume."
-            )
-        if k:
-            when = f", typically on day {self.median_ruin_day:.0f}" if self.median_ruin_day else ""
-            parts.append(
-                f"Ruined in {k} of {n} runs ({self.ruin_probability:.0%}; 95% interval "
-                f"{lo:.0%} to {hi:.0%}){when}."
-            )
-            if self.median_lead_days is not None:
+        j = self.judgement
+        parts = [f"{self.variant}: ruin risk {self.ruin.sentence()}"]
+        if self.ruin.events and self.median_ruin_day is not None:
+            parts.append(f"Ruin came on day {self.median_ruin_day:.0f} (median).")
+        if self.structural:
+            parts.append(f"Flagged before day 1: {self.structural}.")
+        elif self.arithmetic:
+            parts.append(f"Break-even: {self.arithmetic}.")
+            if self.realised_lift is not None and self.required_lift is not None:
+                enough = "enough" if self.realised_lift >= self.required_lift else "not enough"
                 parts.append(
-                    f"The first warning came a median {self.median_lead_days:.0f} days before "
-                    f"the ruin (in {self.warned_before_ruin} of the {k} ruined runs)."
+                    f"The simulation delivered {self.realised_lift:+.1%} more sales ({enough})."
                 )
-        elif self.status == UNRESOLVED:
+        if j.warned:
             parts.append(
-                f"No run was ruined, but {n} runs can only show the risk is below {hi:.0%}; "
-                f"{self.replications_needed} runs are needed to show it is below the "
-                "acceptable risk (pass --reps)."
+                f"Ruin warning: {self.warning.sentence()} First on day {min(j.warning_days)}, "
+                f"median day {median(j.warning_days):.0f}."
+            )
+            if self.example:
+                parts.append(f"It said: {self.example}.")
+            lead = f", a median {j.median_lead:.0f} days ahead" if j.median_lead else ""
+            parts.append(
+                f"With the plan continued {j.look_ahead_days} days past the horizon, ruin "
+                f"followed within {j.look_ahead_days} days of the warning in {j.hits} of "
+                f"{j.warned} warned runs{lead}; {j.false_alarms} false alarm"
+                f"{'' if j.false_alarms == 1 else 's'}."
             )
         else:
-            parts.append(f"Not ruined in any of {n} runs: ruin risk below {hi:.1%}.")
-        parts.extend(self.why)
-        if self.required_lift is not None and self.realised_lift is not None:
-            verdict = "enough" if self.realised_lift >= self.required_lift else "not enough"
+            parts.append(f"No ruin warning in {j.replications} runs.")
+        if j.ruined_after:
             parts.append(
-                f"To pay for itself the discount needs {self.required_lift:.1%} more sales; "
-                f"the simulation delivered {self.realised_lift:+.1%} ({verdict})."
+                f"Past the horizon: ruined within {j.look_ahead_days} more days in "
+                f"{j.ruined_after} of {j.replications} runs."
             )
         parts.extend(self.advice)
         return " ".join(parts)
 
+    example: str | None = None
 
-def _reasons(runs: list[RunResult], severity: str) -> list[str]:
-    """The most common first message of each indicator, with how many runs saw it."""
+
+def _advice(runs: list[RunResult]) -> list[str]:
+    """The most common first message of each advice indicator, with how many runs saw it."""
     seen: Counter[str] = Counter()
     example: dict[str, str] = {}
     for r in runs:
         for w in r.warnings:
-            if w.severity == severity:
+            if w.severity == "advice":
                 seen[w.indicator] += 1
                 example.setdefault(w.indicator, w.message)
-    label = "Warning" if severity == "warning" else "Note"
     return [
-        f"{label} ({count} of {len(runs)} runs): {example[name]}."
+        f"Note ({count} of {len(runs)} runs): {example[name]}."
         for name, count in seen.most_common()
     ]
 
 
-def assess(
-    variants: list[tuple[str, Scenario]],
-    runs: dict[str, list[RunResult]],
-    summary: dict[str, Any],
-    max_ruin_risk: float,
-) -> list[Verdict]:
-    """One verdict per variant, in the order of ``variants``."""
-    blocks = {v["name"]: v for v in summary["variants"]}
-    verdicts = []
-    for name, scenario in variants:
-        block, results = blocks[name], runs[name]
-        n = len(results)
-        ruined = sum(r.ruined for r in results)
-        lo, hi = wilson_interval(ruined, n)
-        margin = scenario.business.gross_margin
-        headline = scenario.discount.headline_rate()
-        fired_structural = any(
-            w.indicator == "structural_loss" for r in results for w in r.warnings
-        )
-        structural = headline >= margin or fired_structural
-        status, needed = ruin_verdict(ruined, n, max_ruin_risk)
-        if structural:
-            status, needed = UNSAFE, None
-        ruin = block["ruin"]
-        be = block["break_even"]
-        discounted = be["effective_discount"] > 0 and name != summary["variants"][0]["name"]
-        verdicts.append(
-            Verdict(
-                variant=name,
-                status=status,
-                structural_loss=structural,
-                replications=n,
-                ruined=ruined,
-                ruin_probability=ruined / n if n else float("nan"),
-                ruin_ci95=(lo, hi),
-                median_ruin_day=ruin["median_day"],
-                median_warning_day=ruin["median_warning_day"],
-                median_lead_days=ruin["median_lead_days"],
-                warned_before_ruin=ruin["warned_before_ruin"],
-                headline_discount=headline,
-                gross_margin=margin,
-                required_lift=be["required_lift"] if discounted else None,
-                realised_lift=be["realised_lift"] if discounted else None,
-                replications_needed=needed,
-                why=_reasons(results, "warning"),
-                advice=_reasons(results, "advice"),
-            )
-        )
-    return verdicts
-
-
-def replications_for(max_ruin_risk: float, requested: int) -> int:
-    """Enough replications for a run with no ruin to show a risk below ``max_ruin_risk``
-    (at least ``requested``)."""
-    return max(requested, reps_to_resolve(max_ruin_risk))
+def judge_plan(
+    variant: str,
+    scenario: Scenario,
+    runs: list[RunResult],
+    ruin_days_after: list[int | None],
+    limit: float,
+    *,
+    looks: int = 1,
+    looks_taken: int = 1,
+    break_even: dict[str, Any] | None = None,
+    confidence: float = CONFIDENCE,
+) -> PlanVerdict:
+    """One plan's verdict from its runs (cut to the horizon) and their outcomes past it."""
+    n = len(runs)
+    look_ahead = scenario.guard.look_ahead_days
+    ruined = [r.ruin_day for r in runs if r.ruin_day is not None]
+    warned = sum(_warning_day(r) is not None for r in runs)
+    be = break_even or {}
+    example = next(
+        (w.message for r in runs for w in r.warnings if w.indicator == RUIN_WARNING), None
+    )
+    verdict = PlanVerdict(
+        variant=variant,
+        ruin=decide_risk(len(ruined), n, limit, confidence=confidence, looks=looks),
+        warning=decide_risk(
+            warned, n, limit, confidence=confidence, looks=looks, event="ruin warning"
+        ),
+        judgement=judge_warnings(runs, ruin_days_after, look_ahead),
+        structural=structural_flag(scenario),
+        arithmetic=break_even_note(scenario),
+        median_ruin_day=float(np.median(ruined)) if ruined else None,
+        replications_run=n,
+        looks_taken=looks_taken,
+        realised_lift=be.get("realised_lift"),
+        required_lift=be.get("required_lift"),
+        advice=_advice(runs),
+    )
+    verdict.example = example
+    return verdict
 
 
 @dataclass
 class WarningPerformance:
-    """How well the early warning did over a set of replications."""
+    """How well the early warning did over a set of replications (within one horizon)."""
 
     replications: int
     ruined: int

@@ -45,7 +45,9 @@ METRICS: dict[str, MetricInfo] = {
     "followup_cost": MetricInfo("cost of follow-up contacts", MONEY),
     "acquisition_cost": MetricInfo("cost of paid marketing", MONEY),
     "fixed_costs": MetricInfo("fixed costs charged", MONEY),
-    "profit": MetricInfo("gross profit minus every other cost", MONEY),
+    "profit": MetricInfo(
+        "gross profit minus every other cost, less the points liability accrued", MONEY
+    ),
     "cash_end": MetricInfo("cash on the last day", MONEY),
     "cash_min": MetricInfo("lowest end-of-day cash", MONEY),
     "satisfied_defector_share": MetricInfo(
@@ -62,6 +64,16 @@ METRICS: dict[str, MetricInfo] = {
     "points_liability_end": MetricInfo("value of unredeemed points, last day", MONEY),
     "list_revenue": MetricInfo("tickets sold at list price", MONEY),
     "effective_discount": MetricInfo("discount cost as a share of list revenue", SHARE),
+    "profit_cash": MetricInfo("cash view: gross profit minus every other cost paid", MONEY),
+    "points_liability_change": MetricInfo("points liability at the end minus at the start", MONEY),
+    "points_breakage": MetricInfo("value of points that expired unredeemed", MONEY),
+    "stated_satisfied_defector_share": MetricInfo(
+        "share of defectors who said they were satisfied in their last survey answer", SHARE
+    ),
+    "survey_responses": MetricInfo("survey answers received", "answers"),
+    "survey_cost": MetricInfo("cost of survey invitations", MONEY),
+    "survived": MetricInfo("1 if the business was never ruined, else 0", SHARE),
+    "lost_at_closure": MetricInfo("customers lost when ruin closed the business", "customers"),
 }
 
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
@@ -84,19 +96,26 @@ _SUMMED: tuple[str, ...] = (
     "negative_mentions",
     "won_back",
     "list_revenue",
+    "points_breakage",
+    "survey_responses",
+    "survey_cost",
+    "lost_at_closure",
 )
 
-# Every cost below gross profit; profit is what remains, and cash moves by exactly it.
+# Every cost paid below gross profit; the cash view of profit is what remains, and cash
+# moves by exactly it. Profit proper also accrues the points liability (rewards owed).
 PROFIT_COSTS: tuple[str, ...] = (
     "followup_cost",
     "acquisition_cost",
     "offer_cost",
     "fixed_costs",
+    "survey_cost",
 )
 
 
 def daily_profit(daily: dict[str, np.ndarray]) -> np.ndarray:
-    """Profit of each day (money): gross profit minus follow-up, acquisition, offer, fixed."""
+    """Cash profit of each day (money): gross profit minus follow-up, acquisition, offer,
+    fixed and survey costs (the points liability is accrued only in ``profit``)."""
     profit = np.array(daily["gross_profit"], dtype=np.float64, copy=True)
     for cost in PROFIT_COSTS:
         profit -= daily[cost]
@@ -117,7 +136,9 @@ def run_metrics(result: RunResult, scenario: Scenario) -> dict[str, float]:
     -------
     dict
         ``{name: value}`` in :data:`METRIC_NAMES` order; units as in :data:`METRICS`.
-        ``satisfied_defector_share`` is ``nan`` when nobody defected.
+        ``satisfied_defector_share`` is ``nan`` when nobody defected, and
+        ``stated_satisfied_defector_share`` when no defector had answered a survey.
+        ``profit`` accrues the points liability: ``profit_cash`` minus its change.
     """
     del scenario  # every current metric is in the recorded series
     d = result.daily
@@ -125,14 +146,25 @@ def run_metrics(result: RunResult, scenario: Scenario) -> dict[str, float]:
     sums = {name: float(np.sum(d[name])) for name in _SUMMED}
 
     customers = np.asarray(d["customers"], dtype=np.float64)
-    mean_customers = float(customers.mean()) if customers.size else 0.0
-    churn_rate = sums["churned"] / mean_customers * 365.0 / horizon if mean_customers > 0 else 0.0
+    # Annualised over the days the business traded; on a closing day its customers are
+    # those it lost when it closed (so a ruined plan's churn counts them).
+    open_days = horizon if result.ruin_day is None else result.ruin_day + 1
+    trading = customers[:open_days].copy()
+    if result.ruin_day is not None and trading.size:
+        trading[-1] += float(d["lost_at_closure"][result.ruin_day])
+    mean_customers = float(trading.mean()) if trading.size else 0.0
+    churn_rate = sums["churned"] / mean_customers * 365.0 / open_days if mean_customers > 0 else 0.0
 
     satisfaction = np.asarray(result.defections["satisfaction"], dtype=np.float64)
     satisfied_share = (
         float(np.mean(satisfaction >= SATISFIED_THRESHOLD)) if satisfaction.size else np.nan
     )
-    profit = sums["gross_profit"] - sum(sums[c] for c in PROFIT_COSTS)
+    stated = np.asarray(result.defections.get("stated_satisfied", ()), dtype=np.float64)
+    stated = stated[np.isfinite(stated)]
+    stated_share = float(np.mean(stated)) if stated.size else np.nan
+    profit_cash = sums["gross_profit"] - sum(sums[c] for c in PROFIT_COSTS)
+    # The liability starts at 0 (no points on day 0): its end level is its change.
+    liability_change = float(d["points_liability"][-1])
     cash = np.asarray(d["cash"], dtype=np.float64)
     list_revenue = sums["list_revenue"]
 
@@ -140,7 +172,11 @@ def run_metrics(result: RunResult, scenario: Scenario) -> dict[str, float]:
         **sums,
         "customers_end": float(customers[-1]),
         "churn_rate_annual": churn_rate,
-        "profit": profit,
+        "profit": profit_cash - liability_change,
+        "profit_cash": profit_cash,
+        "points_liability_change": liability_change,
+        "stated_satisfied_defector_share": stated_share,
+        "survived": 0.0 if result.ruined else 1.0,
         "cash_end": float(cash[-1]),
         "cash_min": float(cash.min()),
         "satisfied_defector_share": satisfied_share,

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from loyaltysim.analysis.guard import ruin_verdict
 from loyaltysim.analysis.metrics import METRIC_NAMES, metric_arrays
 from loyaltysim.analysis.stats import (
     interval_or_none,
@@ -28,6 +27,7 @@ from loyaltysim.analysis.stats import (
     paired_difference,
     wilson_interval,
 )
+from loyaltysim.analysis.verdict import decide_risk
 from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.scenario.schema import Scenario
 
@@ -113,8 +113,9 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
     warned), ``median_lead_days`` (ruin day minus first warning day, over ruined replications
     warned strictly before the ruin day: a same-day warning gives no time to act), and the
     extras ``ruined``, ``warned``, ``warned_before_ruin``, ``max_ruin_probability``,
-    ``verdict`` and ``replications_needed`` (the guard's rule:
-    :func:`loyaltysim.analysis.guard.ruin_verdict`).
+    ``verdict`` (safe | unsafe | undecided), ``confidence``, ``risk_bounds`` (its one-sided
+    exact bounds), ``replications_needed`` and ``text`` (what the runs show, without a
+    verdict), all from the guard's one rule, :func:`loyaltysim.analysis.verdict.decide_risk`.
     Days are simulation days from 0.
     """
     n = len(results)
@@ -129,7 +130,7 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
     probability = ruined / n if n else math.nan
     lo, hi = wilson_interval(ruined, n, LEVEL)
     t = max_ruin_probability
-    verdict, needed = ruin_verdict(ruined, n, t)
+    decision = decide_risk(ruined, n, t)
     return {
         "probability": probability,
         "ci95": [lo, hi],
@@ -140,8 +141,11 @@ def ruin_block(results: Sequence[RunResult], max_ruin_probability: float) -> dic
         "warned": len(warning_days),
         "warned_before_ruin": len(leads),
         "max_ruin_probability": t,
-        "verdict": verdict,
-        "replications_needed": needed,
+        "verdict": decision.status,
+        "confidence": decision.confidence,
+        "risk_bounds": [decision.lower, decision.upper],
+        "replications_needed": decision.runs_needed,
+        "text": decision.short(),
     }
 
 
@@ -228,6 +232,18 @@ def vs_base_block(
     return block
 
 
+def _variant_scenarios(scenario: Scenario) -> dict[str, Scenario]:
+    """The scenario of each ``[[variants]]`` entry, by name. A scenario that came from a
+    file always expands; one built by hand whose variants do not (as in a hand-made
+    summary of synthetic results) reports every variant on the base's figures."""
+    from loyaltysim.scenario import ScenarioError, variant_scenarios
+
+    try:
+        return dict(variant_scenarios(scenario))
+    except ScenarioError:
+        return {}
+
+
 def summarize(
     scenario: Scenario, results_by_variant: Mapping[str, Sequence[RunResult]], seed: int
 ) -> dict[str, Any]:
@@ -236,7 +252,8 @@ def summarize(
     Parameters
     ----------
     scenario : Scenario
-        The base scenario (its margin, cash and guard settings are used for every variant).
+        The base scenario. Each variant's margin and break-even come from the variant's
+        own scenario (its ``[[variants]]`` entry); the guard settings are the base's.
     results_by_variant : mapping
         ``{variant name: replications}`` in the order to report; the base is the entry
         named ``"base"`` (else the first). Replications may arrive in any order.
@@ -260,7 +277,10 @@ def summarize(
                     f"days; the scenario says {horizon}"
                 )
     base_name = BASE if BASE in ordered else next(iter(ordered), BASE)
-    metrics = {name: metric_arrays(rs, scenario) for name, rs in ordered.items()}
+    # Each variant with its own scenario (its own price, unit cost and margin); runs not
+    # named after a variant of the file (a comparison's arms) use the given scenario.
+    own = _variant_scenarios(scenario)
+    metrics = {name: metric_arrays(rs, own.get(name, scenario)) for name, rs in ordered.items()}
     reps = {name: [r.replication for r in rs] for name, rs in ordered.items()}
     threshold = scenario.guard.max_ruin_probability
 
@@ -273,7 +293,7 @@ def summarize(
             "churn_causes": churn_cause_shares(rs),
             "ruin": ruin_block(rs, threshold),
             "break_even": break_even_block(
-                scenario,
+                own.get(name, scenario),
                 metrics[name],
                 None if is_base else realised_lifts(rs, ordered[base_name]),
             ),

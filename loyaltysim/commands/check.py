@@ -29,59 +29,41 @@ RISK = click.FloatRange(0.0, 1.0, min_open=True, max_open=True)
 )
 @run_options
 def check(scenario: str, max_ruin_risk: float | None, opts: RunOptions) -> None:
-    """Is any variant at risk of ruin? Exit 0 when every variant is safe, else 1.
+    """Is any plan at risk of ruin? Exit 1 when one is UNSAFE or its ruin warning fires.
 
-    A variant is unsafe when its discount is at or above the gross margin (known before
-    running, or seen as a structural-loss warning), or when a run was ruined and the upper
-    bound of its ruin probability (95% Wilson interval) exceeds the acceptable risk. With
-    no ruined run but too few runs to show the risk is below it, the verdict is
-    unresolved, which also exits 1. Without --reps, check runs as many replications as
-    that takes (73 for 5%); results are written only with --output.
+    Before any simulation, a plan whose discount is at or above its own gross margin is
+    flagged (every discounted sale loses money). Then replications are added (from --reps
+    or scenario.replications, doubling, up to guard.max_replications) until each plan's
+    ruin risk is decided against the limit: SAFE (95% sure it is below), UNSAFE (95% sure
+    it is above) or, at the cap, UNDECIDED with the number of runs that would decide it.
+    Every run continues guard.look_ahead_days past the horizon, so that each warning
+    ("cash falls below the floor within L days") is judged on what followed. UNDECIDED
+    exits 0 and says so. Results are written only with --output.
     """
-    from loyaltysim.analysis.guard import assess, replications_for
-    from loyaltysim.scenario import variant_scenarios
-    from loyaltysim.workflows.run import run_job
+    from loyaltysim.analysis.summary import json_safe
+    from loyaltysim.workflows.check import run_check
 
     loaded = opts.load(scenario)
-    risk = max_ruin_risk if max_ruin_risk is not None else loaded.guard.max_ruin_probability
-    if opts.reps is None:
-        reps = replications_for(risk, loaded.scenario.replications)
-        loaded = opts.load_with(scenario, [f"scenario.replications={reps}"])
-    job = run_job(
+    result = run_check(
         loaded,
-        scenario_path=scenario,
-        overrides=opts.overrides(),
-        command_line=sys.argv,
-        output=opts.output,
+        max_ruin_risk=max_ruin_risk,
+        first_replications=opts.reps,
         workers=opts.workers,
         scheduler=opts.scheduler,
         progress=progress_reporter("checking", opts.quiet),
-        write_files=opts.output is not None,
+        output=opts.output,
+        scenario_path=scenario,
+        overrides=opts.overrides(),
+        command_line=sys.argv,
     )
-    if not job.summary:
-        sys.exit(EXIT_INTERRUPTED)
-    verdicts = assess(variant_scenarios(loaded), job.results.runs, job.summary, risk)
-    safe = all(v.safe for v in verdicts)
     if opts.as_json:
-        payload = {
-            "scenario": loaded.scenario.name,
-            "max_ruin_risk": risk,
-            "replications": job.results.replications,
-            "safe": safe,
-            "variants": [v.as_dict() for v in verdicts],
-        }
-        click.echo(json.dumps(payload, indent=2, allow_nan=False))
+        click.echo(json.dumps(json_safe(result.as_dict()), indent=2, allow_nan=False))
     elif not opts.quiet:
-        click.echo(
-            f"{loaded.scenario.name}: acceptable ruin risk {risk:.1%}, "
-            f"{job.results.replications} runs of {loaded.scenario.horizon_days} days each\n"
-        )
-        for v in verdicts:
-            click.echo(click.wrap_text(v.text(), width=100, subsequent_indent="    ") + "\n")
-        click.echo("All variants are safe." if safe else "Not safe: see above.")
-    if job.status == "interrupted":
+        for paragraph in result.text().split("\n"):
+            click.echo(click.wrap_text(paragraph, width=100, subsequent_indent="    "))
+    if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
-    if not safe:
+    if result.breached:
         sys.exit(EXIT_GUARD_BREACHED)
 
 
@@ -108,7 +90,7 @@ def frontier(
     value and the profit-maximising one, and draws the chart with the cliff marked. With
     a discount rate, set the kind too: --set discount.kind=flat.
     """
-    from loyaltysim.analysis.guard import replications_for
+    from loyaltysim.analysis.verdict import zero_event_runs
     from loyaltysim.experiment import make_executor
     from loyaltysim.experiment.frontier import run_frontier
     from loyaltysim.experiment.sweep import SweepError, parse_param, typed_params
@@ -123,7 +105,8 @@ def frontier(
     except SweepError as exc:
         raise click.BadParameter(str(exc), param_hint="'--range'") from None
     risk = max_ruin_risk if max_ruin_risk is not None else base.guard.max_ruin_probability
-    reps = opts.reps or replications_for(risk, base.scenario.replications)
+    # Enough runs for a value without a ruin to be shown SAFE in one look.
+    reps = opts.reps or max(base.scenario.replications, zero_event_runs(risk))
     points = {
         value: opts.load_with(
             scenario, [f"{param}={swept.text(value)}", f"scenario.replications={reps}"]

@@ -50,7 +50,7 @@ __all__ = [
 EXIT_OK = 0
 
 
-EXIT_GUARD_BREACHED = 1  # `check`: a variant unsafe or unresolved; `facts`: a fact fails
+EXIT_GUARD_BREACHED = 1  # `check`: a plan UNSAFE or a ruin warning fired; `facts`: a fact fails
 
 
 EXIT_USAGE = 2  # click's own code for usage errors

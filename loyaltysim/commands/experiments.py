@@ -67,6 +67,12 @@ def compare_table(data: Mapping[str, Any]) -> str:
             f"  {'metric':<20} {'entry':>12} {'difference':>12} {'paired 95% CI':>26} "
             f"{'unpaired 95% CI':>26} {'narrower':>9}",
         ]
+        ruin = block["metrics"].get("ruin")
+        if ruin is not None and data.get("replications"):
+            from loyaltysim.analysis.verdict import describe_risk
+
+            n = int(data["replications"])
+            lines.insert(-1, f"  ruin: {describe_risk(round(ruin['entry_mean'] * n), n)}")
         for metric, d in block["metrics"].items():
             unit = d["unit"]
             lines.append(
@@ -81,6 +87,7 @@ def compare_table(data: Mapping[str, Any]) -> str:
 
 def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit: int = 20) -> str:
     """The rows (the ``limit`` most profitable when there are more)."""
+    from loyaltysim.analysis.verdict import describe_risk
     from loyaltysim.experiment.sweep import best_rows
 
     shown = list(rows) if len(rows) <= limit else best_rows(rows, "profit", limit)
@@ -89,9 +96,7 @@ def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit:
     lines = []
     if len(rows) > limit:
         lines.append(f"the {limit} most profitable of {len(rows)} points (all in the CSV):")
-    lines.append(
-        f"{'point':>6} {head} {'profit, mean [95% CI]':>32} {'churn/yr':>9} {'ruin risk':>10}"
-    )
+    lines.append(f"{'point':>6} {head} {'profit, mean [95% CI]':>32} {'churn/yr':>9}  ruin")
     for r in shown:
         values = " ".join(f"{r[k]:>{w}.6g}" for k, w in zip(keys, widths, strict=True))
         lo, hi = r["profit_ci_lo"], r["profit_ci_hi"]
@@ -103,8 +108,8 @@ def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit:
         profit = f"{_num(r['profit_mean'], 'money')} [{interval}]"
         lines.append(
             f"{int(r['point']):>6} {values} {profit:>32} "
-            f"{_num(r['churn_rate_annual_mean'], 'share'):>9} "
-            f"{_num(r['ruin_probability'], 'share'):>10}"
+            f"{_num(r['churn_rate_annual_mean'], 'share'):>9}  "
+            f"{describe_risk(int(r['ruined']), int(r['replications']))}"
         )
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ DEFAULT = "seed-claims"
 @click.argument("scenario", required=False, type=click.Path())
 @run_options
 def facts(scenario: str | None, opts: RunOptions) -> None:
-    """Measure the ten stylized facts of the modelling basis on SCENARIO.
+    """Measure the stylized facts of the modelling basis on SCENARIO (eleven).
 
     Prints each fact's target, its measured value with a 95% interval, and pass or fail;
     exits 1 if any fails. Without SCENARIO, uses the shipped seed-claims scenario, which

@@ -15,6 +15,7 @@ from typing import Any
 from loyaltysim.analysis.metrics import metric_arrays
 from loyaltysim.analysis.stats import interval_or_none, mean_ci, wilson_interval
 from loyaltysim.analysis.summary import json_safe
+from loyaltysim.analysis.verdict import decide_risk
 from loyaltysim.experiment.executors import Executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.scenario import Scenario
@@ -33,6 +34,8 @@ class FrontierPoint:
     ruin_ci95: tuple[float, float]
     structural_loss: bool
     safe: bool
+    verdict: str = "undecided"  # the guard's word: safe | unsafe | undecided
+    ruin_text: str = ""  # what the runs show, e.g. "no ruin in 73 runs (risk below 4.0%)"
 
 
 @dataclass
@@ -55,8 +58,18 @@ class FrontierResult:
 
     @property
     def cliff(self) -> float | None:
-        """The first unsafe value."""
-        return next((p.value for p in self.points if not p.safe), None)
+        """The first UNSAFE value (an UNDECIDED one is not a cliff)."""
+        return next((p.value for p in self.points if p.verdict == "unsafe"), None)
+
+    @property
+    def first_undecided(self) -> float | None:
+        """The first UNDECIDED value before the cliff, if any."""
+        for p in self.points:
+            if p.verdict == "unsafe":
+                return None
+            if p.verdict == "undecided":
+                return p.value
+        return None
 
     @property
     def most_profitable(self) -> float | None:
@@ -73,6 +86,7 @@ class FrontierResult:
                 "seed": self.seed,
                 "largest_safe": self.largest_safe,
                 "cliff": self.cliff,
+                "first_undecided": self.first_undecided,
                 "most_profitable_safe": self.most_profitable,
                 "interrupted": self.interrupted,
                 "points": [
@@ -93,7 +107,7 @@ class FrontierResult:
         for p in self.points:
             lo, hi = p.profit_ci95
             rlo, rhi = p.ruin_ci95
-            verdict = "safe" if p.safe else ("LOSS PER SALE" if p.structural_loss else "unsafe")
+            verdict = p.verdict.upper() + (" (loss per sale)" if p.structural_loss else "")
             ci = (
                 f"[{lo:>8,.0f}, {hi:>8,.0f}]"
                 if interval_or_none(p.profit_ci95)
@@ -104,8 +118,14 @@ class FrontierResult:
                 f"{p.ruin_probability:>8.0%} [{rlo:.0%}, {rhi:.0%}]  {verdict}"
             )
         lines.append("")
+        undecided = (
+            f"; undecided from {_show(self.first_undecided)}"
+            if self.first_undecided is not None
+            else ""
+        )
         lines.append(
-            f"largest safe value: {_show(self.largest_safe)}; cliff at {_show(self.cliff)}"
+            f"largest safe value: {_show(self.largest_safe)}{undecided}; "
+            f"cliff (first unsafe value) at {_show(self.cliff)}"
         )
         lines.append(f"most profitable safe value: {_show(self.most_profitable)}")
         return "\n".join(lines)
@@ -142,6 +162,8 @@ def run_frontier(
         structural = scenario.discount.headline_rate() >= margin or any(
             w.indicator == "structural_loss" for r in runs for w in r.warnings
         )
+        decision = decide_risk(ruined, len(runs), max_ruin_risk)
+        verdict = "unsafe" if structural else decision.status
         result.points.append(
             FrontierPoint(
                 value=value,
@@ -152,7 +174,9 @@ def run_frontier(
                 ruin_probability=ruined / len(runs),
                 ruin_ci95=(lo, hi),
                 structural_loss=structural,
-                safe=not structural and hi <= max_ruin_risk,
+                safe=verdict == "safe",
+                verdict=verdict,
+                ruin_text=decision.short(),
             )
         )
         if progress is not None:

@@ -2,10 +2,11 @@
 
 Kinds and targets are small functions in explicit registries; adding one is one function
 and one registry line. Everything the business uses to pick targets is something it can
-observe: purchases, visit gaps, spend, complaints and what its calls heard back. It never
-reads a customer's true satisfaction, nor whether a customer has quietly left: its books
-hold everyone seen within ``lapsed_after_days``, and contacts to those who have in fact
-gone cost money and do nothing.
+observe: purchases, visit gaps, spend, complaints, survey answers and what its calls
+heard back (``known_unhappy``). It never reads a customer's true satisfaction, nor
+whether a customer has quietly left: its books hold everyone seen within
+``lapsed_after_days``, and contacts to those who have in fact gone cost money and do
+nothing.
 """
 
 from __future__ import annotations

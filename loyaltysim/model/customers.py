@@ -8,9 +8,6 @@ from loyaltysim.model.population import NEVER, Population, ensure_room
 from loyaltysim.scenario.schema import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
-# Initial customers have been around for a while: their tenure on day 0 is exponential
-# with this mean, so tenure at defection is not biased towards zero.
-MEAN_PRIOR_TENURE_DAYS = 365.0
 
 
 def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
@@ -62,7 +59,9 @@ def add_customers(
     # they meet): without it every customer would drift to the same satisfaction.
     pop.quality_offset[rows] = rng.normal(0.0, scenario.behaviour.quality_heterogeneity, count)
     pop.reference_price[rows] = scenario.business.price
-    pop.habit[rows] = 0.5 if prior_tenure else 0.0
+    pop.rival_reference_price[rows] = scenario.competitor.price
+    # Day-0 customers have a habit already (behaviour.prior_habit); newcomers none.
+    pop.habit[rows] = scenario.behaviour.prior_habit if prior_tenure else 0.0
     pop.segment[rows] = segment
     pop.origin[rows] = origin
     pop.active[rows] = True
@@ -72,8 +71,9 @@ def add_customers(
     if prior_tenure:
         # Existing customers have a history: a tenure, visits already made, and a last
         # visit a gap ago (so a welcome offer is not theirs, and the business knows when
-        # it last saw them).
-        tenure = np.rint(rng.exponential(MEAN_PRIOR_TENURE_DAYS, count))
+        # it last saw them). Tenure is exponential (behaviour.prior_tenure_days), so
+        # tenure at defection is not biased towards zero.
+        tenure = np.rint(rng.exponential(scenario.behaviour.prior_tenure_days, count))
         rate = pop.visit_rate[rows]
         pop.joined[rows] = day - tenure
         pop.visits[rows] = np.maximum(np.rint(rate * tenure), 1).astype(np.int32)

@@ -33,6 +33,9 @@ RECOVERY_UNRESOLVED = 3
 RECOVERY_RESOLVED = 4
 RECOVERY_RESOLVED_QUICKLY = 5
 
+# ``survey_score`` of a customer who never answered a survey.
+NO_ANSWER = -1
+
 
 def _column(dtype: type) -> Any:
     """An empty column of ``dtype`` (rows are added by :meth:`Population.add`)."""
@@ -47,14 +50,15 @@ class Population:
     awareness, habit, expectation) on 0..1.
     """
 
-    # float32 behavioural state (19): half the memory traffic of float64 in the daily
+    # float32 behavioural state (21): half the memory traffic of float64 in the daily
     # passes over every customer; 7 significant digits are ample for 0..1 levels.
     visit_rate: np.ndarray = _column(np.float32)  # occasions/day
     price_sensitivity: np.ndarray = _column(np.float32)
     deal_proneness: np.ndarray = _column(np.float32)
     satisfaction: np.ndarray = _column(np.float32)  # S
     expectation: np.ndarray = _column(np.float32)  # E
-    reference_price: np.ndarray = _column(np.float32)  # R
+    reference_price: np.ndarray = _column(np.float32)  # R at the business
+    rival_reference_price: np.ndarray = _column(np.float32)  # R at the competitor
     attachment: np.ndarray = _column(np.float32)  # A
     awareness: np.ndarray = _column(np.float32)  # W
     habit: np.ndarray = _column(np.float32)  # L
@@ -68,11 +72,12 @@ class Population:
     satisfaction_before_failure: np.ndarray = _column(np.float32)
     offer_rate: np.ndarray = _column(np.float32)  # personal offer
     quality_offset: np.ndarray = _column(np.float32)  # persistent, per customer
+    resentment: np.ndarray = _column(np.float32)  # hostage: months unhappy x switching cost
     # float64 money and points (3): these accumulate, so they keep full precision.
     points: np.ndarray = _column(np.float64)
     spend: np.ndarray = _column(np.float64)  # lifetime paid
     contribution: np.ndarray = _column(np.float64)  # lifetime margin
-    # int32 columns (8)
+    # int32 columns (9)
     joined: np.ndarray = _column(np.int32)
     left: np.ndarray = _column(np.int32)
     last_visit: np.ndarray = _column(np.int32)
@@ -81,10 +86,11 @@ class Population:
     prev_period_visits: np.ndarray = _column(np.int32)
     offer_until: np.ndarray = _column(np.int32)
     last_contact: np.ndarray = _column(np.int32)
+    survey_day: np.ndarray = _column(np.int32)  # day of the last survey answer, -1 none
     # int16 columns (2)
     segment: np.ndarray = _column(np.int16)
     failures: np.ndarray = _column(np.int16)
-    # bool / int8 columns (8)
+    # bool / int8 columns (9)
     active: np.ndarray = _column(np.bool_)
     known_unhappy: np.ndarray = _column(np.bool_)
     ever_exceptional: np.ndarray = _column(np.bool_)
@@ -93,6 +99,7 @@ class Population:
     recovery: np.ndarray = _column(np.int8)
     origin: np.ndarray = _column(np.int8)
     tier: np.ndarray = _column(np.int8)
+    survey_score: np.ndarray = _column(np.int8)  # last answer on the survey's scale, -1 none
 
     size: int = 0  # rows in use; arrays may be longer (capacity)
 
@@ -124,6 +131,8 @@ class Population:
         self.last_visit[rows] = NEVER
         self.offer_until[rows] = -1
         self.last_contact[rows] = -1
+        self.survey_day[rows] = -1
+        self.survey_score[rows] = -1
         return rows
 
     def view(self, name: str) -> np.ndarray:

@@ -18,11 +18,14 @@ CAUSES: tuple[str, ...] = (
     "unresolved_complaint",
     "discount_ended",
     "other",
+    "hostage",  # resentment of the trapped, released when the switching cost drops
 )
 
 # Daily series, each a float64 array of length horizon_days (day 0 .. horizon_days - 1).
 # Flows (money, counts) are that day's amounts; stocks (customers, cash, means, liability)
-# are end-of-day levels. After a ruin the business is closed: flows are 0, stocks frozen.
+# are end-of-day levels. A ruin closes the business at the end of its day: its customers
+# are lost (churned, lost_at_closure), customers are 0 from then on, flows are 0 and the
+# other stocks frozen.
 DAILY_SERIES: tuple[str, ...] = (
     "customers",  # active customers, end of day
     "purchases",  # tickets sold by the business
@@ -52,7 +55,14 @@ DAILY_SERIES: tuple[str, ...] = (
     "mean_attachment",
     "mean_competitor_awareness",
     "mean_reference_price",
-    "points_liability",
+    "points_liability",  # points still redeemable (active or not), at face value
+    "points_breakage",  # value of points that expired unredeemed today
+    "survey_cost",
+    "survey_responses",
+    "survey_satisfied",  # answers in the top two CSAT boxes, or NPS 7-10
+    "calls_found_unhappy",  # unhappy customers a call found who had not complained
+    "lost_at_closure",  # customers lost when ruin closed the business (also in churned)
+    "competitor_price",  # the rival's price today (after any reaction and promotion)
 )
 
 # The end-of-day levels among DAILY_SERIES (the rest are flows).
@@ -64,6 +74,7 @@ STOCK_SERIES: tuple[str, ...] = (
     "mean_competitor_awareness",
     "mean_reference_price",
     "points_liability",
+    "competitor_price",
 )
 
 # Columns of the per-defection record.
@@ -75,6 +86,8 @@ DEFECTION_FIELDS: tuple[str, ...] = (
     "satisfaction",
     "attachment",
     "tenure_days",
+    "survey_score",  # the last survey answer before leaving, -1 if never answered
+    "stated_satisfied",  # 1 if that answer was "satisfied", 0 if not, nan if none
 )
 
 # Per-customer end state, kept only when asked (stylized facts need cohorts).
@@ -91,6 +104,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "contribution",
     "spend",
     "visits",
+    "survey_score",
 )
 
 

@@ -50,7 +50,11 @@ OKABE_ITO: tuple[str, ...] = (
     "#F0E442",  # yellow
 )
 CAUSE_COLOURS: dict[str, str] = dict(
-    zip(CAUSES, ("#E69F00", "#D55E00", "#0072B2", "#CC79A7", "#009E73", "#999999"), strict=True)
+    zip(
+        CAUSES,
+        ("#E69F00", "#D55E00", "#0072B2", "#CC79A7", "#009E73", "#999999", "#56B4E9"),
+        strict=True,
+    )
 )
 CAUSE_LABELS: dict[str, str] = {
     "indifference": "staff indifference",
@@ -59,6 +63,7 @@ CAUSE_LABELS: dict[str, str] = {
     "unresolved_complaint": "unresolved complaint",
     "discount_ended": "discount ended",
     "other": "other (moved, life events)",
+    "hostage": "trapped, released (hostage)",
 }
 
 STYLE: dict[Any, Any] = {  # Any keys: matplotlib types rc keys as a Literal

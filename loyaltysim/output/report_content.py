@@ -84,6 +84,7 @@ CAUSE_SHORT: dict[str, str] = {
     "unresolved_complaint": "unresolved complaint",
     "discount_ended": "discount ended",
     "other": "other",
+    "hostage": "hostage",
 }
 CAUSE_LABELS: dict[str, str] = {
     "indifference": "staff indifference (felt ignored)",
@@ -92,6 +93,7 @@ CAUSE_LABELS: dict[str, str] = {
     "unresolved_complaint": "an unresolved complaint",
     "discount_ended": "a discount that ended",
     "other": "other reasons (moved, life events)",
+    "hostage": "resentment released when a switching cost dropped (a hostage)",
 }
 
 
@@ -558,8 +560,8 @@ def _causes_section(data: RunData) -> Section:
     table = Table(
         ("plan", *(CAUSE_SHORT[c] for c in CAUSES)),
         tuple((Cell(name), *(Cell(pct(s)) for s in shares)) for name, shares in rows),
-        (0.22, 0.13, 0.13, 0.13, 0.13, 0.13, 0.13),
-        numeric=(1, 2, 3, 4, 5, 6),
+        (0.22, *(0.78 / len(CAUSES),) * len(CAUSES)),
+        numeric=tuple(range(1, len(CAUSES) + 1)),
     )
     note = Paragraph(
         "Shares of all defections in all runs. “Staff indifference” and “poor service” are "

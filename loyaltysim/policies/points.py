@@ -18,8 +18,9 @@ class PointsProgram(DiscountBase):
 
     - Goal gradient (Kivetz, Urminsky & Zheng 2006): customers visit faster as the reward
       nears, ``rate x (1 + goal_gradient x progress^2)``, and slow down after redeeming.
-    - Breakage: points expire after ``expiry_days`` without a visit and are forfeited when
-      a customer leaves; the liability counts only points still redeemable.
+    - Breakage: points expire after ``expiry_days`` without a visit. The business cannot
+      tell a quiet customer from one who has left, so a leaver's points stay on the books
+      (and in the liability) until they expire; the expired value is the breakage.
     - The balance is a financial switching cost: leaving forfeits it.
     """
 
@@ -61,7 +62,7 @@ class PointsProgram(DiscountBase):
     def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size
         # Compared as last_visit < day - expiry: no subtraction that could overflow int32.
-        expired = (pop.last_visit[:n] < day - self.expiry_days) | ~pop.active[:n]
+        expired = pop.last_visit[:n] < day - self.expiry_days
         pop.points[:n][expired] = 0.0
         return 0.0
 
@@ -70,6 +71,4 @@ class PointsProgram(DiscountBase):
         return self.balance_switching_cost * progress, 1.0 + self.goal_gradient * progress**2
 
     def liability(self, pop: Population) -> float:
-        n = pop.size
-        held = pop.points[:n][pop.active[:n]]
-        return float(held.sum() / self.reward_points * self.reward_value)
+        return float(pop.points[: pop.size].sum() / self.reward_points * self.reward_value)

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 class WinBackOffer(DiscountBase):
     """A customer not seen for ``after_days`` is sent one offer of ``rate`` off for
     ``offer_days``: the business sees a lapse, not a departure. A lapsed customer who has
-    in fact left returns with probability ``accept_probability x (0.5 + deal_proneness)``,
-    with halved attachment and, being won on a deal, may leave again when it ends; one who
-    still comes now and then simply gets the discount."""
+    in fact left returns with probability ``accept_probability x (take_up_base +
+    deal_proneness)``, with ``attachment_kept`` of their attachment and, being won on a
+    deal, may leave again when it ends; one who still comes now and then simply gets the
+    discount."""
 
     kind: Literal["win_back"] = "win_back"
     rate: float = Field(0.20, ge=0.0, le=1.0, description="offer discount, fraction")
@@ -29,6 +30,12 @@ class WinBackOffer(DiscountBase):
     offer_days: int = Field(30, ge=1, le=3650, description="how long the offer is valid")
     accept_probability: float = Field(0.15, ge=0.0, le=1.0, description="base take-up")
     offer_cost: float = Field(1.0, ge=0.0, le=1e6, description="cost of sending one offer")
+    take_up_base: float = Field(
+        0.5, ge=0.0, le=10.0, description="take-up x (this + deal proneness) for the departed"
+    )
+    attachment_kept: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of attachment a returning customer still has"
+    )
 
     def headline_rate(self) -> float:
         return self.rate
@@ -48,13 +55,13 @@ class WinBackOffer(DiscountBase):
         pop.offer_rate[slow] = self.rate
         pop.offer_until[slow] = day + self.offer_days
         gone = targets[~pop.active[targets]]
-        take_up = self.accept_probability * (0.5 + pop.deal_proneness[gone])
+        take_up = self.accept_probability * (self.take_up_base + pop.deal_proneness[gone])
         back = gone[u[gone] < take_up]
         pop.active[back] = True
         pop.left[back] = -1
         pop.origin[back] = ORIGIN_WIN_BACK
         pop.won_on_deal[back] = True
-        pop.attachment[back] *= 0.5
+        pop.attachment[back] *= self.attachment_kept
         pop.offer_rate[back] = self.rate
         pop.offer_until[back] = day + self.offer_days
         pop.joined[back] = day

@@ -52,7 +52,7 @@ from loyaltysim.scenario.problems import (
     _toml_error,
     _unique,
 )
-from loyaltysim.scenario.schema import Scenario
+from loyaltysim.scenario.schema import Scenario, anchor_reservation_price
 
 __all__ = [
     "MAX_DEPTH",
@@ -223,6 +223,7 @@ def _load(text: str, file: str, overrides: Mapping[str, object] | Sequence[str] 
     deep = _too_deep(raw)
     if deep is not None:
         raise ScenarioError([_depth_problem(file, locator.line(deep), deep)])
+    anchor_reservation_price(raw)  # before overrides: a changed price then moves demand
 
     def in_file(path: KeyPath) -> tuple[str, int]:
         return file, locator.line(path)

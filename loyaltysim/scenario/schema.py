@@ -9,7 +9,8 @@ frozen. Loading files, locating errors on their lines and applying overrides liv
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -18,6 +19,7 @@ from loyaltysim.followups import DEFAULT_CHANNELS, Channel, ChannelOverride, Fol
 from loyaltysim.followups.channels import ChannelName
 from loyaltysim.limits import BYTES_PER_CUSTOMER
 from loyaltysim.policies import DiscountPolicy, NoDiscountDefault
+from loyaltysim.scenario.survey import Survey
 
 # A replication holds every customer who ever dealt with the business in memory. This cap
 # keeps one replication's state near 1.2 GB, so a 2-core, 24 GB machine can run a worker
@@ -80,6 +82,14 @@ class Business(Frozen):
     """``[business]``: prices, costs, cash and the service customers get."""
 
     price: float = Field(4.50, gt=0.0, le=1e7, description="list price of an average ticket")
+    reservation_price: float = Field(
+        4.50,
+        gt=0.0,
+        le=1e7,
+        description="what customers think a ticket is worth, at either store: the price "
+        "level against which they decide whether to buy at all (default: the list price "
+        "written in the file, so a variant or override of the price moves demand)",
+    )
     unit_cost: float = Field(1.40, ge=0.0, le=1e7, description="variable cost of a ticket")
     fixed_costs_per_month: float = Field(9000.0, ge=0.0, le=1e10, description="money/month")
     starting_cash: float = Field(25000.0, ge=0.0, le=1e12, description="cash on day 0")
@@ -111,6 +121,18 @@ class Business(Frozen):
         0.20, ge=0.0, le=1.0, description="share of paid prospects who become customers"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _reservation_at_list(cls, data: Any) -> Any:
+        # Without its own figure the ticket is worth its list price; the loader anchors it
+        # to the file's price before overrides, so that changing the price moves demand.
+        if isinstance(data, dict) and "reservation_price" not in data:
+            price = data.get("price", 4.50)
+            number = isinstance(price, int | float) and not isinstance(price, bool)
+            if number and math.isfinite(price) and price > 0:
+                return {**data, "reservation_price": float(price)}
+        return data
+
     @model_validator(mode="after")
     def _events_fit(self) -> Business:
         events = self.staff_indifference + self.poor_service + self.exceptional_service
@@ -125,6 +147,22 @@ class Business(Frozen):
     def gross_margin(self) -> float:
         """Gross margin at list price, a fraction of price."""
         return (self.price - self.unit_cost) / self.price
+
+
+def anchor_reservation_price(raw: dict[str, Any]) -> None:
+    """Write the file's list price as the reservation price when the file gives none.
+
+    Called on a scenario file's data *before* overrides and variants apply, so that an
+    override or a variant of ``business.price`` changes the price customers face, not what
+    they think a ticket is worth (otherwise the price level could never move demand).
+    """
+    business = raw.get("business", {})
+    if not isinstance(business, dict) or "reservation_price" in business:
+        return
+    price = business.get("price", 4.50)
+    number = isinstance(price, int | float) and not isinstance(price, bool)
+    if number and math.isfinite(price) and 0 < price <= 1e7:
+        raw["business"] = {**business, "reservation_price": float(price)}
 
 
 class Segment(Frozen):
@@ -182,6 +220,28 @@ class Competitor(Frozen):
         0.05, ge=0.0, le=1.0, description="share of the unaware reached by each promotion"
     )
 
+    reaction: Literal["none", "match", "share"] = Field(
+        "none",
+        description="none: a fixed price; match: copies the business's discount after a "
+        "lag; share: cuts its price when its share of our customers' purchases falls",
+    )
+    reaction_lag_days: int = Field(
+        14, ge=1, le=3650, description="days of the business's prices it watches before acting"
+    )
+    reaction_every_days: int = Field(7, ge=1, le=3650, description="days between its reviews")
+    reaction_probability: float = Field(
+        0.5, ge=0.0, le=1.0, description="chance it acts at each weekly review that calls for it"
+    )
+    reaction_step: float = Field(
+        0.05, gt=0.0, le=1.0, description="share: price cut per review (fraction of its price)"
+    )
+    reaction_share_drop: float = Field(
+        0.10, gt=0.0, le=1.0, description="share: relative fall in its share that triggers a cut"
+    )
+    reaction_max_cut: float = Field(
+        0.40, ge=0.0, le=1.0, description="deepest cut of its regular price it will make"
+    )
+
     @model_validator(mode="after")
     def _promotion_fits(self) -> Competitor:
         if self.promotion_days > self.promotion_every_days:
@@ -190,12 +250,79 @@ class Competitor(Frozen):
 
 
 class Guard(Frozen):
-    """``[guard]``: when a plan counts as unsafe."""
+    """``[guard]``: when a plan counts as unsafe, and how the early warning reads the books.
+
+    The warning projects cash ``look_ahead_days`` ahead at the trend of the last
+    ``trend_window_days`` (see :mod:`loyaltysim.model.monitor`); ``check`` simulates that
+    many days past the horizon to judge whether each warning was right.
+    """
 
     # Above 0: no finite number of runs can show a risk of exactly zero.
     max_ruin_probability: float = Field(
         0.05, gt=0.0, lt=1.0, description="largest acceptable probability of ruin"
     )
+    look_ahead_days: int = Field(
+        180,
+        ge=7,
+        le=3650,
+        description="days: the warning fires when projected cash falls below the floor "
+        "within this many days; check simulates this far past the horizon to judge it",
+    )
+    fire_within_days: int = Field(
+        150,
+        ge=1,
+        le=3650,
+        description="days: the warning fires when the projection crosses the floor within "
+        "this many days (at most look_ahead_days; the rest is room for the forecast's error)",
+    )
+    trend_window_days: int = Field(
+        90,
+        ge=7,
+        le=730,
+        description="days: trailing window whose joining and leaving of customers the cash "
+        "projection continues",
+    )
+    trend_min_days: int = Field(
+        28,
+        ge=2,
+        le=730,
+        description="days of books before the customers' joining and leaving are projected; "
+        "before, the count is held",
+    )
+    books_window_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="days: trailing window of the per-sale readings (effective discount, "
+        "contribution per order and per customer, lift)",
+    )
+    dependency_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of purchases on a discount from which dependency is advised",
+    )
+    dependency_expectation: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="...when customers also expect at least this share of the discount "
+        "(their reference price has fallen by it)",
+    )
+    max_replications: int = Field(
+        480,
+        ge=1,
+        le=100_000,
+        description="check adds replications (doubling) up to this many, then says UNDECIDED",
+    )
+
+    @model_validator(mode="after")
+    def _trend_fits(self) -> Guard:
+        if self.trend_min_days > self.trend_window_days:
+            raise ValueError("trend_min_days cannot exceed trend_window_days")
+        if self.fire_within_days > self.look_ahead_days:
+            raise ValueError("fire_within_days cannot exceed look_ahead_days")
+        return self
 
 
 class Behaviour(Frozen):
@@ -208,10 +335,19 @@ class Behaviour(Frozen):
     focal_constant: float = Field(0.0, ge=-20, le=20, description="utility of the business")
     competitor_constant: float = Field(0.5, ge=-20, le=20, description="utility of competitor")
     habit_weight: float = Field(1.0, ge=0, le=20, description="utility of habit L")
-    satisfaction_weight: float = Field(2.0, ge=0, le=20, description="utility of (S - 0.5)")
+    satisfaction_weight: float = Field(2.0, ge=0, le=20, description="utility of (S - centre)")
+    satisfaction_utility_centre: float = Field(
+        0.5, ge=0, le=1, description="satisfaction at which it adds no utility"
+    )
     attachment_weight: float = Field(1.5, ge=0, le=20, description="utility of attachment A")
     switching_cost_weight: float = Field(1.0, ge=0, le=20, description="utility of switching cost")
-    price_weight: float = Field(3.0, ge=0, le=50, description="utility per list price saved")
+    price_weight: float = Field(
+        3.0,
+        ge=0,
+        le=50,
+        description="utility per reservation price of price below it, x price sensitivity: "
+        "sets the own-price elasticity (fact 11)",
+    )
     gain_weight: float = Field(1.0, ge=0, le=50, description="reference-price gain weight")
     loss_weight: float = Field(2.0, ge=0, le=50, description="reference-price loss weight")
     deal_weight: float = Field(1.0, ge=0, le=20, description="utility of any deal x proneness")
@@ -219,6 +355,13 @@ class Behaviour(Frozen):
         0.9, ge=0, le=1, description="alpha in R <- alpha R + (1 - alpha) price paid"
     )
     habit_learning: float = Field(0.1, ge=0, le=1, description="habit step per buying day")
+    prior_habit: float = Field(0.5, ge=0, le=1, description="habit of day-0 customers")
+    prior_tenure_days: float = Field(
+        365.0, gt=0, le=36_500, description="mean (exponential) tenure of day-0 customers, days"
+    )
+    visit_gap_smoothing: float = Field(
+        0.2, gt=0, le=1, description="weight of the latest gap in the usual gap (EWMA)"
+    )
     # Service experience and satisfaction (Oliver 1980; Anderson & Sullivan 1993)
     quality_noise: float = Field(0.10, ge=0, le=1, description="sd of a visit's quality")
     quality_heterogeneity: float = Field(
@@ -250,7 +393,19 @@ class Behaviour(Frozen):
     attachment_protection: float = Field(3.0, ge=0, le=20, description="hazard x exp(-k A)")
     switching_cost_protection: float = Field(1.5, ge=0, le=20, description="x exp(-k SC)")
     satisfaction_hazard_weight: float = Field(
-        1.0, ge=0, le=20, description="hazard x exp(k (0.6 - S)): weak on purpose"
+        1.0, ge=0, le=20, description="hazard x exp(k (pivot - S)): weak on purpose"
+    )
+    satisfaction_hazard_pivot: float = Field(
+        0.6, ge=0, le=1, description="satisfaction at which it neither raises nor lowers hazards"
+    )
+    pending_complaint_hazard: float = Field(
+        12.0, ge=0, le=100, description="per year, every day a complaint waits for an answer"
+    )
+    hostage_hazard: float = Field(
+        1.0, ge=0, le=100, description="per unit of resentment (months unhappy x switching cost)"
+    )
+    hostage_mention_factor: float = Field(
+        1.0, ge=0, le=20, description="an unhappy customer warns 1 + k x switching cost as often"
     )
     memory_half_life_days: float = Field(60.0, gt=0, le=36_500, description="of bad events")
     procedural_switching_cost: float = Field(0.2, ge=0, le=10, description="effort of change")
@@ -261,8 +416,23 @@ class Behaviour(Frozen):
     bad_experience_threshold: float = Field(
         0.40, ge=0, le=1, description="a visit below this satisfaction is a bad experience"
     )
+    bad_experience_weight: float = Field(
+        1.0, ge=0, le=10, description="grievance (poor-service memory) of a visit felt as bad"
+    )
     quick_resolution_days: float = Field(2.0, ge=0, le=365, description="quick if within")
     recovery_bonus: float = Field(0.05, ge=0, le=1, description="S above pre-failure, 1st quick")
+    repeat_quick_restore: float = Field(
+        0.5, ge=0, le=1, description="share of the lost S a quick fix of a repeat failure restores"
+    )
+    late_restore: float = Field(
+        0.3, ge=0, le=1, description="share of the lost S a late fix restores"
+    )
+    late_grievance_kept: float = Field(
+        0.5, ge=0, le=1, description="share of a failure's memory a late fix leaves"
+    )
+    unresolved_satisfaction_drop: float = Field(
+        0.05, ge=0, le=1, description="S lost when a complaint goes unresolved"
+    )
     # Word of mouth (East et al. 2007; Anderson 1998)
     delighted_threshold: float = Field(0.8, ge=0, le=1, description="S at which customers refer")
     dissatisfied_threshold: float = Field(0.5, ge=0, le=1, description="S below: they warn")
@@ -309,6 +479,7 @@ class Scenario(Frozen):
     competitor: Competitor = Competitor()
     discount: DiscountPolicy = NoDiscountDefault
     followup: Followup = Followup()
+    survey: Survey = Survey()
     channels: dict[ChannelName, ChannelOverride] = Field(default_factory=dict)
     guard: Guard = Guard()
     behaviour: Behaviour = Behaviour()

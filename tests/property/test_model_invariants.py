@@ -228,10 +228,12 @@ def test_counts_never_negative_and_defections_recorded_once(sc: Scenario) -> Non
         np.testing.assert_array_equal(d[name], np.round(d[name]), err_msg=name)
     assert np.all(d["referred"] <= d["acquired"])
     defections = r.defections
-    assert len(defections["day"]) == d["churned"].sum()
+    # Churn is the defections plus, after a ruin, the customers lost when it closed.
+    assert len(defections["day"]) + d["lost_at_closure"].sum() == d["churned"].sum()
     assert np.all((defections["cause"] >= 0) & (defections["cause"] < len(CAUSES)))
     assert np.all(
-        np.bincount(defections["day"].astype(int), minlength=r.horizon_days) == d["churned"]
+        np.bincount(defections["day"].astype(int), minlength=r.horizon_days) + d["lost_at_closure"]
+        == d["churned"]
     )
     assert np.all((defections["satisfaction"] >= 0) & (defections["satisfaction"] <= 1))
     if sc.discount.kind != "win_back":  # won-back customers: see tests/unit/policies

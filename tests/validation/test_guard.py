@@ -1,6 +1,7 @@
 """Issue #4's goals for the early warning, as statistical checks with fixed seeds.
 
-The full measurement, with 73 replications per plan, is benchmarks/bench_guard.py.
+The measurement over a library of plans, judged past the horizon, is
+benchmarks/bench_guard.py.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ FACTS = {
     8: "reference-price-erosion",
     9: "follow-ups",
     10: "break-even",
+    11: "own-price-elasticity",
 }
 
 
@@ -99,9 +100,8 @@ def test_seed_claims_robust_facts_with_few_replications() -> None:
         },
     )
     assert scenario.scenario.seed is not None
-    facts = {
-        f.number: f for f in measure_facts(small, 6, scenario.scenario.seed, ProcessExecutor(2))
-    }
+    measured = measure_facts(small, 6, scenario.scenario.seed, ProcessExecutor(2), (1, 3, 4, 6, 10))
+    facts = {f.number: f for f in measured}
     bands = {  # (standard error of this run) target -> band
         1: (0.65, 0.95),  # (0.016) satisfied defectors 0.70-0.90
         3: (0.46, 0.74),  # (0.013) indifference's share of defections 0.50-0.70

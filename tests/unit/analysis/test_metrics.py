@@ -29,15 +29,20 @@ def test_ledger_and_sums() -> None:
     r = make_result(horizon_days=90, discount=0.1, starting_cash=25_000.0)
     m = run_metrics(r, scenario)
     assert list(m) == list(METRIC_NAMES)
-    assert m["cash_end"] == pytest.approx(25_000.0 + m["profit"])
-    assert m["profit"] == pytest.approx(
+    # Cash moves by the cash view of profit; profit proper accrues the points liability
+    # (issue #11: rewards owed are a cost when earned, not when redeemed).
+    assert m["cash_end"] == pytest.approx(25_000.0 + m["profit_cash"])
+    assert m["profit_cash"] == pytest.approx(
         m["gross_profit"]
         - m["followup_cost"]
         - m["acquisition_cost"]
         - m["offer_cost"]
         - m["fixed_costs"]
+        - m["survey_cost"]
     )
-    assert m["profit"] == pytest.approx(daily_profit(r.daily).sum())
+    assert m["profit_cash"] == pytest.approx(daily_profit(r.daily).sum())
+    assert m["points_liability_change"] == r.daily["points_liability"][-1] > 0
+    assert m["profit"] == pytest.approx(m["profit_cash"] - m["points_liability_change"])
     assert m["revenue"] == pytest.approx(m["list_revenue"] - m["discount_cost"])
     assert m["effective_discount"] == pytest.approx(0.1)
     assert m["purchases"] == r.daily["purchases"].sum()
@@ -52,8 +57,9 @@ def test_ledger_and_sums() -> None:
 def test_ledger_holds_after_ruin() -> None:
     r = make_result(horizon_days=120, ruin_day=50)
     m = run_metrics(r, make_scenario())
-    assert m["cash_end"] == pytest.approx(25_000.0 + m["profit"])
+    assert m["cash_end"] == pytest.approx(25_000.0 + m["profit_cash"])
     assert m["churned"] == len(r.defections["day"])
+    assert m["survived"] == 0.0
 
 
 def test_satisfied_defector_share_bands() -> None:

@@ -79,18 +79,22 @@ def test_ruin_block() -> None:
     assert ruin["median_warning_day"] == pytest.approx(30.0)  # 5, 10, 50, 80
     assert ruin["warned_before_ruin"] == 2  # rep 2 warned on its ruin day: no lead
     assert ruin["median_lead_days"] == pytest.approx(22.5)  # (30 + 15) / 2
-    assert ruin["verdict"] == "unsafe"  # Wilson lower bound 0.053 > 0.05
-    assert ruin["replications_needed"] is None
+    # The guard's rule: exact one-sided 95% lower bound of 4 in 30 is 0.047, not above 5%.
+    assert ruin["verdict"] == "undecided"
+    assert ruin["risk_bounds"][0] == pytest.approx(0.0470, abs=1e-3)
+    assert ruin["replications_needed"] > 30
+    assert ruin["text"] == "ruin in 4 of 30 runs (risk 4.7% to 28%)"
 
 
-def test_ruin_unresolved_says_how_many_replications() -> None:
+def test_ruin_undecided_says_how_many_replications() -> None:
     scenario = make_scenario(horizon_days=30, replications=30)
     results = {"base": [make_result("base", k, 30) for k in range(30)]}
     ruin = summarize(scenario, results, seed=1)["variants"][0]["ruin"]
     assert ruin["probability"] == 0.0
     assert ruin["ci95"][0] == 0.0 and ruin["ci95"][1] == pytest.approx(0.1135, abs=1e-4)
-    assert ruin["verdict"] == "unresolved"
-    assert ruin["replications_needed"] == 73
+    assert ruin["verdict"] == "undecided"  # 30 clean runs cannot show a risk below 5%
+    assert ruin["replications_needed"] == 59  # exact one-sided: 1 - 0.05 ** (1 / 59) < 5%
+    assert ruin["text"] == "no ruin in 30 runs (risk below 9.5%)"
     assert ruin["median_day"] is None
 
 

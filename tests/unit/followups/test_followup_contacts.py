@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import loyaltysim.model.simulation as simulation_module
+import loyaltysim.model.contact as simulation_module
 from loyaltysim.followups import DEFAULT_CHANNELS, KINDS, TARGETS, Followup, select_contacts
 from loyaltysim.model.customers import DAYS_PER_MONTH
 from loyaltysim.model.population import (

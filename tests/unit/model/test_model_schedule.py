@@ -166,6 +166,8 @@ def test_a_business_without_fixed_costs_is_not_ruined() -> None:
 
 
 def test_ruin_ends_the_replication_flows_stop_and_stocks_freeze() -> None:
+    """Ruin closes the business: its customers are lost that day (churned, not as
+    defections with a cause), customers are 0 from then on, flows stop, stocks freeze."""
     sim = Simulation(ruinous(), 0, SEED)
     r = sim.run()
     assert r.ruin_day is not None
@@ -181,7 +183,10 @@ def test_ruin_ends_the_replication_flows_stop_and_stocks_freeze() -> None:
             assert np.all(series[after] == 0.0), name
     assert r.daily["purchases"][day] > 0  # the ruin day itself still traded
     assert np.all(r.defections["day"] <= day)
-    assert len(r.defections["day"]) == r.daily["churned"].sum()
+    lost = r.daily["lost_at_closure"][day]
+    assert lost > 0 and r.daily["customers"][day] == 0
+    assert np.count_nonzero(sim.pop.active[: sim.pop.size]) == 0
+    assert len(r.defections["day"]) + lost == r.daily["churned"].sum()
 
 
 def test_an_overdraft_floor_postpones_ruin() -> None:

@@ -67,8 +67,9 @@ def test_poor_service_lowers_satisfaction_and_raises_complaints() -> None:
     rate_control = total(control, "complaints") / total(control, "purchases")
     assert rate_treated > 1.5 * rate_control
     assert total(treated, "complaints") > total(control, "complaints")
-    assert causes(control)[POOR_SERVICE] == 0
-    assert causes(treated)[POOR_SERVICE] > 0
+    # Visits felt as bad are failures too (issue #11), so the control has a few
+    # poor-service defections; poor service on 20% of visits makes many more.
+    assert causes(treated)[POOR_SERVICE] > 3 * max(causes(control)[POOR_SERVICE], 1)
 
 
 def test_exceptional_service_raises_attachment_and_lowers_churn() -> None:

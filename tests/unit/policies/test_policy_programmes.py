@@ -216,26 +216,33 @@ def test_points_redeem_a_reward_and_earn_on_what_was_paid() -> None:
     np.testing.assert_allclose(pop.points[:2], [120 - 100 + 2 * 3.0, 40 + 2 * PRICE])
 
 
-def test_points_expire_when_idle_and_are_forfeited_on_leaving() -> None:
+def test_points_expire_when_idle_and_a_leaver_keeps_them_until_then() -> None:
+    # The business cannot tell a quiet customer from a leaver: a leaver's points stay
+    # owed (in the liability) until they expire like anyone's (issue #11: breakage).
     policy = PointsProgram(expiry_days=30)
     pop = population(3)
     pop.points[:3] = 50.0
     pop.last_visit[:3] = [0, 20, 20]
     pop.active[2] = False
     policy.start_of_day(40, pop, np.random.default_rng(0))
-    np.testing.assert_array_equal(pop.points[:3], [0.0, 50.0, 0.0])
+    np.testing.assert_array_equal(pop.points[:3], [0.0, 50.0, 50.0])
+    assert policy.liability(pop) == pytest.approx(100.0 / policy.reward_points * 5.0)
+    policy.start_of_day(51, pop, np.random.default_rng(0))
+    np.testing.assert_array_equal(pop.points[:3], [0.0, 0.0, 0.0])
 
 
-def test_points_liability_is_positive_and_counts_active_balances() -> None:
+def test_points_liability_is_positive_and_counts_every_balance_still_owed() -> None:
     discount = {"kind": "points", "reward_points": 100.0, "reward_value": 5.0}
     sim = Simulation(make(horizon=120, discount=discount), 0, SEED)
     r = sim.run()
     liability = r.daily["points_liability"]
     assert np.all(liability[10:] > 0)
     n = sim.pop.size
-    held = sim.pop.points[:n][sim.pop.active[:n]].sum()
+    held = sim.pop.points[:n].sum()
     assert liability[-1] == pytest.approx(held / 100.0 * 5.0)
     assert r.daily["discount_cost"].sum() > 0  # rewards were redeemed
+    # Breakage: what expired is no longer owed; never negative.
+    assert np.all(r.daily["points_breakage"] >= -1e-9)
 
 
 def test_points_goal_gradient_raises_visits() -> None:

@@ -1,0 +1,85 @@
+"""Defection: competing risks, each damped by attachment and switching cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from loyaltysim.model.base import DAYS_PER_YEAR, SimulationBase
+from loyaltysim.model.population import NO_ANSWER, RECOVERY_PENDING
+from loyaltysim.model.result import CAUSES
+
+
+class DefectionMixin(SimulationBase):
+    def _defect(self, day: int) -> None:
+        """Competing risks (per year), all damped by attachment and switching cost, only
+        weakly by satisfaction: satisfied customers still leave (Jones & Sasser 1995). The
+        recorded cause is drawn in proportion to the cause-specific hazards."""
+        pop, n = self.pop, self.pop.size
+        u = self.rng["churn"].random(n)
+        # Whole columns (views), masked by `active` at the end: cheaper than gathering.
+        cols = slice(0, n)
+        total = sum(self._cause_hazards(cols), np.zeros(n, np.float32))
+        leave_p = -np.expm1(-self._protection(cols) * total / DAYS_PER_YEAR)
+        leaving = pop.active[:n] & (u < leave_p)
+        if not leaving.any():
+            return
+        who = np.flatnonzero(leaving)
+        hazards = np.stack(np.broadcast_arrays(*self._cause_hazards(who)))
+        # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
+        position = u[who] / leave_p[who] * hazards.sum(axis=0)
+        cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)
+        cause = np.minimum(cause, len(CAUSES) - 1)
+        pop.active[who] = False
+        pop.left[who] = day
+        self.today["churned"] += len(who)
+        rec = self.defections
+        rec["day"].append(np.full(len(who), day))
+        rec["customer"].append(who)
+        rec["segment"].append(pop.segment[who].copy())
+        rec["cause"].append(cause)
+        rec["satisfaction"].append(pop.satisfaction[who].copy())
+        rec["attachment"].append(pop.attachment[who].copy())
+        rec["tenure_days"].append(day - pop.joined[who])
+        score = pop.survey_score[who].copy()
+        said = self.sc.survey.satisfied(score).astype(np.float64)
+        rec["survey_score"].append(score)
+        rec["stated_satisfied"].append(np.where(score == NO_ANSWER, np.nan, said))
+
+    def _protection(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Multiplier of every cause's hazard: attachment and switching cost protect;
+        satisfaction only a little, around its pivot."""
+        b, pop = self.beh, self.pop
+        attach = self.felt_attachment(idx)
+        return np.exp(
+            -b.attachment_protection * attach
+            - b.switching_cost_protection * self.switching_cost(idx)
+            + b.satisfaction_hazard_weight * (b.satisfaction_hazard_pivot - pop.satisfaction[idx])
+        )
+
+    def _cause_hazards(self, idx: np.ndarray | slice) -> list[Any]:
+        """Cause-specific hazards per year, one entry per CAUSES ("other" is a scalar).
+
+        An open complaint adds ``pending_complaint_hazard`` to the unresolved-complaint
+        cause every day it waits; a hostage's resentment drives the ``hostage`` cause."""
+        b, pop = self.beh, self.pop
+        usual_price = self.biz.price * (1 - pop.last_discount[idx])
+        advantage = (usual_price - self.competitor_price()) / self.biz.reservation_price
+        # Capped exponent: a price many times the rival's makes the pull huge, not infinite.
+        pull = pop.awareness[idx] * np.exp(
+            np.minimum(b.price_weight * pop.price_sensitivity[idx] * advantage, 50.0)
+        )
+        if self.competitor_promo:
+            pull *= 1 + pop.deal_proneness[idx]
+        waiting = pop.recovery[idx] == RECOVERY_PENDING
+        return [
+            b.indifference_hazard * pop.indifference_memory[idx],
+            b.poor_service_hazard * pop.poor_service_memory[idx],
+            b.competitor_hazard * pull,
+            b.unresolved_hazard * pop.unresolved_memory[idx]
+            + np.float32(b.pending_complaint_hazard) * waiting,
+            b.discount_ended_hazard * pop.discount_loss[idx],
+            np.float32(b.other_hazard),
+            b.hostage_hazard * pop.resentment[idx],
+        ]

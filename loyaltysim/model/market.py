@@ -1,0 +1,200 @@
+"""The market: purchase occasions, prices, the choice of store, purchases and acquisition."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loyaltysim.model.base import DAYS_PER_MONTH, SimulationBase
+from loyaltysim.model.customers import add_customers, draw_segments
+from loyaltysim.model.population import NEVER, ORIGIN_PAID, ORIGIN_REFERRAL
+
+
+def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverting the CDF at ``u``: one uniform per customer, so a
+    customer's draw does not depend on anyone else's (common random numbers survive a
+    variant that changes other customers' rates)."""
+    p = np.exp(-rate)
+    k = (u > p).astype(np.int64)
+    # Only the few with at least one occasion need the further terms.
+    idx = np.flatnonzero(k)
+    lam, ui, p = rate[idx], u[idx], p[idx]
+    cdf = p.copy()
+    # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
+    top = float(lam.max(initial=0.0))
+    terms = int(np.ceil(top + 10 * np.sqrt(top) + 10))
+    extra = np.zeros(len(idx), dtype=np.int64)
+    for j in range(1, terms):
+        p = p * lam / j
+        cdf += p
+        beyond = ui > cdf
+        if not beyond.any():
+            break
+        extra += beyond
+    k[idx] += extra
+    return k
+
+
+class MarketMixin(SimulationBase):
+    def price_utility(
+        self, idx: np.ndarray, price: np.ndarray | float, rival: bool = False
+    ) -> np.ndarray:
+        """Utility of paying ``price`` at one store, for shoppers ``idx``.
+
+        A level term against the reservation price P* (what a ticket is worth, at either
+        store), so buying at all answers to the price level, plus gains and larger losses
+        against the price the customer is used to *at that store* (Kalyanaram & Winer
+        1995): ``s (b (P* - p) + g (R_j - p)+ - l (p - R_j)+) / P*``.
+        """
+        b, pop = self.beh, self.pop
+        worth = self.biz.reservation_price
+        ref = (pop.rival_reference_price if rival else pop.reference_price)[idx]
+        gain = np.maximum(ref - price, 0.0)
+        loss = np.maximum(price - ref, 0.0)
+        level = b.price_weight * (worth - price)
+        return (
+            pop.price_sensitivity[idx]
+            * (level + b.gain_weight * gain - b.loss_weight * loss)
+            / worth
+        )
+
+    def _choose(
+        self, day: int, shoppers: np.ndarray, tickets: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Multinomial logit among the business, the competitor (only when it is on the
+        customer's mind today, probability W) and not buying (Guadagni & Little 1983)."""
+        b, pop = self.beh, self.pop
+        u_aware = self.rng["awareness"].random(n, dtype=np.float32)[shoppers]
+        u_choice = self.rng["choice"].random(n, dtype=np.float32)[shoppers]
+        rates = self.policy.offered(day, pop, shoppers, self.biz.price, tickets)
+        personal = np.where(pop.offer_until[shoppers] >= day, pop.offer_rate[shoppers], 0.0)
+        rates = np.maximum(rates, personal)
+        price = self.biz.price * (1 - rates)
+        attach = self.felt_attachment(shoppers)
+        deal = pop.deal_proneness[shoppers]
+        v_focal = (
+            b.focal_constant
+            + b.habit_weight * pop.habit[shoppers]
+            + b.satisfaction_weight * (pop.satisfaction[shoppers] - b.satisfaction_utility_centre)
+            + b.attachment_weight * attach
+            + b.switching_cost_weight * self.switching_cost(shoppers)
+            + self.price_utility(shoppers, price)
+            + b.deal_weight * deal * (rates > 0)
+        )
+        comp_price = self.competitor_price()
+        v_rival = (
+            b.competitor_constant
+            + self.price_utility(shoppers, comp_price, rival=True)
+            + b.deal_weight * deal * self.competitor_promo
+        )
+        e_focal = np.exp(v_focal)
+        e_rival = np.where(u_aware < pop.awareness[shoppers], np.exp(v_rival), 0.0)
+        total = 1.0 + e_focal + e_rival
+        self._count_demand(shoppers, tickets, rates, price, v_focal, e_focal, e_rival, total)
+        to_focal = u_choice < e_focal / total
+        to_rival = ~to_focal & (u_choice < (e_focal + e_rival) / total)
+        return shoppers[to_focal], rates[to_focal], shoppers[to_rival]
+
+    def _count_demand(
+        self,
+        shoppers: np.ndarray,
+        tickets: np.ndarray,
+        rates: np.ndarray,
+        price: np.ndarray,
+        v_focal: np.ndarray,
+        e_focal: np.ndarray,
+        e_rival: np.ndarray,
+        total: np.ndarray,
+    ) -> None:
+        """Expected tickets at the offered prices and, for the same shoppers, at list
+        price: their ratio is the lift the discount buys from today's customers (the
+        monitor compares it with the d / (m - d) a discount needs). Retention and
+        acquisition gains come on top, and show in the paired comparison with the base."""
+        expected = e_focal / total
+        demand = float(np.einsum("i,i->", expected, tickets))
+        self.today["demand"] += demand
+        # Only the discounted shoppers' demand changes at list price.
+        off = np.flatnonzero(rates > 0)
+        if len(off):
+            idx = shoppers[off]
+            v_list = (
+                v_focal[off]
+                - self.price_utility(idx, price[off])
+                + self.price_utility(idx, self.biz.price)
+                - self.beh.deal_weight * self.pop.deal_proneness[idx]
+            )
+            e_list = np.exp(v_list)
+            change = e_list / (1.0 + e_list + e_rival[off]) - expected[off]
+            demand += float(np.einsum("i,i->", change, tickets[off]))
+        self.today["demand_at_list"] += demand
+
+    def _purchase(self, day: int, idx: np.ndarray, tickets: np.ndarray, rates: np.ndarray) -> None:
+        b, pop, p0 = self.beh, self.pop, self.biz.price
+        paid_each = p0 * (1 - rates)
+        paid = paid_each * tickets
+        revenue = float(paid.sum())
+        list_revenue = float(tickets.sum()) * p0
+        cogs = float(tickets.sum()) * self.biz.unit_cost
+        t = self.today
+        t["purchases"] += float(tickets.sum())
+        t["discounted_purchases"] += float(tickets[rates > 0].sum())
+        t["list_revenue"] += list_revenue
+        t["revenue"] += revenue
+        t["discount_cost"] += list_revenue - revenue
+        t["cost_of_goods"] += cogs
+        t["gross_profit"] += revenue - cogs
+        self.cash += revenue - cogs
+        # Price memory: the reference price at this store moves towards what was paid
+        # (Kalyanaram & Winer 1995), so frequent discounts teach customers to expect them.
+        a = b.reference_price_memory
+        # A one-off reward is a gift, not a price: the price remembered is the list price.
+        remembered = p0 if self.policy.one_off_rewards else paid_each
+        pop.reference_price[idx] = a * pop.reference_price[idx] + (1 - a) * remembered
+        pop.habit[idx] += b.habit_learning * (1 - pop.habit[idx])
+        # A deal withdrawn is felt as a loss by the deal-prone (cause `discount_ended`). A
+        # reward (points) is a one-off, not a standing deal: it neither sets the price a
+        # customer is used to nor is missed when it has been spent.
+        if not self.policy.one_off_rewards:
+            withdrawn = np.maximum(pop.last_discount[idx] - rates, 0.0)
+            pop.discount_loss[idx] += b.discount_loss_weight * withdrawn * pop.deal_proneness[idx]
+            pop.last_discount[idx] = rates
+        seen = pop.last_visit[idx] != NEVER
+        gap = (day - pop.last_visit[idx].astype(np.int64)).astype(float)
+        w = b.visit_gap_smoothing
+        pop.usual_gap[idx] = np.where(
+            seen, (1 - w) * pop.usual_gap[idx] + w * gap, pop.usual_gap[idx]
+        )
+        pop.last_visit[idx] = day
+        pop.visits[idx] += tickets.astype(np.int32)
+        pop.spend[idx] += paid
+        pop.contribution[idx] += paid - tickets * self.biz.unit_cost
+        self.policy.after_purchase(day, pop, idx, rates, paid)
+
+    def _competitor_purchase(self, idx: np.ndarray, tickets: np.ndarray) -> None:
+        b, pop = self.beh, self.pop
+        self.today["competitor_purchases"] += float(tickets.sum())
+        a = b.reference_price_memory
+        pop.rival_reference_price[idx] = (
+            a * pop.rival_reference_price[idx] + (1 - a) * self.competitor_price()
+        )
+        pop.habit[idx] *= 1 - b.habit_learning
+
+    def _acquire(self, day: int) -> None:
+        """Paid prospects convert at a rate that discounts raise (more so for the
+        deal-prone: Lewis 2006) and warnings lower; referred prospects come free."""
+        b, biz, rng = self.beh, self.biz, self.rng["acquisition"]
+        discount = self.policy.prospect_discount(day)
+        pull = 1 + b.deal_attraction * discount * self.segment_deal
+        warned = float(np.exp(-b.negative_conversion_effect * self.recent_warnings))
+        prospects = rng.poisson(biz.prospects_per_month / DAYS_PER_MONTH)
+        self.spend("acquisition_cost", prospects * biz.cost_per_prospect)
+        seg = draw_segments(rng, self.segment_shares, prospects)
+        converted = seg[
+            rng.random(prospects) < np.minimum(biz.prospect_conversion * pull[seg] * warned, 1)
+        ]
+        referrals = int(rng.binomial(self.referral_prospects, b.referral_conversion))
+        ref_seg = draw_segments(rng, self.segment_shares, referrals)
+        new = add_customers(self.pop, self.sc, converted, day, ORIGIN_PAID, rng)
+        self.pop.won_on_deal[new] = discount > 0
+        add_customers(self.pop, self.sc, ref_seg, day, ORIGIN_REFERRAL, rng)
+        self.today["acquired"] += len(converted) + referrals
+        self.today["referred"] += referrals

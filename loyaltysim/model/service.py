@@ -1,0 +1,155 @@
+"""Service: the experience of a buying day, satisfaction, complaints and recovery."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtri
+
+from loyaltysim.model.base import AT_DELIVERY, SimulationBase
+from loyaltysim.model.population import (
+    RECOVERY_NONE,
+    RECOVERY_PENDING,
+    RECOVERY_RESOLVED,
+    RECOVERY_RESOLVED_QUICKLY,
+    RECOVERY_SILENT,
+    RECOVERY_UNRESOLVED,
+)
+
+
+class ServiceMixin(SimulationBase):
+    def _service(self, day: int, idx: np.ndarray, n: int) -> None:
+        """One service experience per buying day: quality plus events, satisfaction by
+        asymmetric disconfirmation (Oliver 1980; Anderson & Sullivan 1993), adaptive
+        expectations (Rust & Oliver 2000), attachment moved by events, and complaints.
+
+        A visit is a failure when service was poor or the customer came away feeling
+        bad (felt below ``bad_experience_threshold``): both leave a grievance
+        (``poor_service_memory``; a felt-bad visit by ``bad_experience_weight``) and may
+        lead to a complaint, so service that disappoints drives customers away through
+        the poor-service hazard, whatever caused it."""
+        b, biz, pop = self.beh, self.biz, self.pop
+        u = self.rng["service"].random(n, dtype=np.float32)[idx]
+        # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
+        # draw per customer keeps common random numbers, at a fifth of the cost of
+        # drawing a normal for everyone.
+        z = ndtri(np.clip(self.rng["quality"].random(n, dtype=np.float32)[idx], 1e-7, 1 - 1e-7))
+        indifferent = u < biz.staff_indifference
+        poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
+        exceptional = u >= 1.0 - biz.exceptional_service
+        quality = np.clip(
+            biz.service_quality
+            + pop.quality_offset[idx]
+            + b.quality_noise * z
+            - b.indifference_drop * indifferent
+            - b.poor_service_drop * poor
+            + b.exceptional_boost * exceptional,
+            0.0,
+            1.0,
+        )
+        gap = quality - pop.expectation[idx]
+        felt = np.clip(
+            quality
+            + b.disconfirmation_weight
+            * (np.maximum(gap, 0) - b.shortfall_asymmetry * np.maximum(-gap, 0)),
+            0.0,
+            1.0,
+        )
+        before = pop.satisfaction[idx].copy()
+        pop.satisfaction[idx] += b.satisfaction_smoothing * (felt - before)
+        pop.expectation[idx] += b.expectation_learning * (quality - pop.expectation[idx])
+        a = pop.attachment[idx]
+        a += b.exceptional_attachment * (1 - a) * exceptional
+        a -= b.indifference_attachment * a * indifferent + b.poor_service_attachment * a * poor
+        pop.attachment[idx] = a
+        felt_bad = (felt < b.bad_experience_threshold) & ~poor
+        pop.indifference_memory[idx] += indifferent
+        pop.poor_service_memory[idx] += poor + b.bad_experience_weight * felt_bad
+        pop.ever_exceptional[idx] |= exceptional
+        pop.ever_indifference[idx] |= indifferent
+        bad = poor | felt_bad
+        self._complaints(idx[bad], before[bad], n)
+
+    def _complaints(self, idx: np.ndarray, satisfaction_before: np.ndarray, n: int) -> None:
+        """Few unhappy customers complain (TARP: 1 in 4 to 1 in 27); attached customers
+        voice, detached ones exit (Hirschman 1970), so the chance rises with attachment:
+        ``complaint_probability x 2 A`` (the key's value at attachment 0.5)."""
+        b, pop = self.beh, self.pop
+        pop.failures[idx] += 1
+        u = self.rng["complaints"].random(n, dtype=np.float32)[idx]
+        attach = self.felt_attachment(idx)
+        voiced = u < np.minimum(b.complaint_probability * 2 * attach, 1.0)
+        silent = idx[~voiced]
+        pop.recovery[silent] = np.where(
+            pop.recovery[silent] == RECOVERY_NONE, RECOVERY_SILENT, pop.recovery[silent]
+        )
+        pending = pop.recovery[idx] == RECOVERY_PENDING
+        complained = idx[voiced & ~pending]
+        pop.satisfaction_before_failure[complained] = satisfaction_before[voiced & ~pending]
+        self.today["complaints"] += len(complained)
+        self.start_recovery(complained)
+
+    def start_recovery(self, idx: np.ndarray, complained: bool = True) -> None:
+        """The business knows of the problem: it resolves it (or not) after a delay.
+
+        ``complained`` is False when the business found the problem itself (a call): a
+        fix it then fails to make leaves the customer as they were, whereas a complaint
+        left unresolved is an injury of its own. While a complaint waits for its answer
+        it weighs on the customer every day (``pending_complaint_hazard``, §3.11), so
+        slow handling costs customers as well as the recovery it forgoes.
+        """
+        if len(idx) == 0:
+            return
+        pop, biz = self.pop, self.biz
+        pop.known_unhappy[idx] = True
+        if complained:  # a call is not a complaint: the complaint history stays as it was
+            pop.recovery[idx] = RECOVERY_PENDING
+        draws = self.rng["complaints"].random((2, len(idx)))
+        resolved = draws[0] < biz.complaint_resolution_rate
+        delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-draws[1]))
+        for d in np.unique(delay):
+            group = delay == d
+            # Due d days after today, at the delivery slot, whenever today it is called.
+            wait = d + AT_DELIVERY - self.env.now % 1.0
+            self._after(wait, self._resolve, idx[group], resolved[group], float(d), complained)
+
+    def _resolve(
+        self, idx: np.ndarray, resolved: np.ndarray, delay: float, complained: bool = True
+    ) -> None:
+        """The recovery ladder (de Matos et al. 2007): a quick fix of a first failure can
+        leave the customer slightly happier than before (the recovery paradox); a second
+        failure never does; an unresolved complaint hurts more than the failure itself."""
+        b, pop = self.beh, self.pop
+        idx, resolved = idx[pop.active[idx]], resolved[pop.active[idx]]
+        # An unresolved complaint leaves a customer the business knows to be unhappy.
+        pop.known_unhappy[idx] = ~resolved
+        fixed, unfixed = idx[resolved], idx[~resolved]
+        restore = pop.satisfaction_before_failure[fixed]
+        if delay <= b.quick_resolution_days:
+            first = pop.failures[fixed] == 1
+            target = np.where(first, restore + b.recovery_bonus, restore)
+            now = pop.satisfaction[fixed]
+            repeat = now + b.repeat_quick_restore * np.maximum(target - now, 0)
+            pop.satisfaction[fixed] = np.clip(
+                np.where(first, np.maximum(now, target), repeat), 0, 1
+            )
+            pop.attachment[fixed] += b.recovery_attachment * (1 - pop.attachment[fixed])
+            # The failure is fixed: its grievance (one unit of memory) is gone.
+            pop.poor_service_memory[fixed] = np.maximum(pop.poor_service_memory[fixed] - 1, 0)
+            pop.recovery[fixed] = RECOVERY_RESOLVED_QUICKLY
+        else:
+            now = pop.satisfaction[fixed]
+            pop.satisfaction[fixed] = now + b.late_restore * np.maximum(restore - now, 0)
+            # Fixed, but late: part of the grievance stays.
+            pop.poor_service_memory[fixed] = np.maximum(
+                pop.poor_service_memory[fixed] - (1 - b.late_grievance_kept), 0
+            )
+            pop.recovery[fixed] = RECOVERY_RESOLVED
+        # A call that fails to fix things leaves the customer as they were: nothing had
+        # been asked of the business, so nothing was refused.
+        if complained:
+            pop.unresolved_memory[unfixed] += 1.0
+            pop.attachment[unfixed] *= 1 - b.unresolved_attachment
+            pop.satisfaction[unfixed] = np.maximum(
+                pop.satisfaction[unfixed] - b.unresolved_satisfaction_drop, 0
+            )
+            pop.recovery[unfixed] = RECOVERY_UNRESOLVED
