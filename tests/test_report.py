@@ -211,6 +211,19 @@ def test_verdicts_in_words() -> None:
     assert "with no warning before it" in variant_stories(data)[1].ruin
 
 
+def test_an_undecided_plan_reads_as_the_guard_says_it() -> None:
+    # One vocabulary (#12): the report's label and bound are the run table's and check's.
+    summary = _summary("undecided", 0, None)
+    summary["variants"][1]["ruin"].update(
+        {"ci95": [0.0, 0.114], "risk_bounds": [0.0, 0.095], "replications_needed": 59}
+    )
+    data = RunData(Path("."), {"status": "complete"}, {}, summary, None)
+    variant = variant_stories(data)[1]
+    assert variant.headline.startswith("Ruin risk: undecided")
+    assert variant.ruin.startswith("Undecided: no run was ruined")
+    assert "below 10%" in variant.ruin and "about 59 runs would settle it" in variant.ruin
+
+
 def test_incomplete_runs_are_stated_prominently(run_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)

@@ -69,7 +69,8 @@ FORMATS = ("html", "pdf")
 VERDICT_LABELS: dict[str, str] = {
     "safe": "safe",
     "unsafe": "unsafe",
-    "unresolved": "not yet resolved",
+    "undecided": "undecided",
+    "unresolved": "undecided",  # folders written before the guard's one vocabulary (#12)
 }
 COMPARISON_SHORT: dict[str, str] = {
     "beats the base": "better",
@@ -184,7 +185,9 @@ class VariantStory:
 
 def _ruin_sentence(ruin: Mapping[str, Any], n: int) -> str:
     k = int(ruin.get("ruined") or 0)
-    lo, hi = _pair(ruin.get("ci95"))
+    # The bounds the verdict was decided on (the run table's and check's), where the
+    # summary has them; older folders only have the Wilson interval.
+    lo, hi = _pair(ruin.get("risk_bounds") or ruin.get("ci95"))
     limit = _num(ruin.get("max_ruin_probability"))
     limit_text = f"the {pct(limit)} limit" if limit is not None else "the limit"
     verdict = ruin.get("verdict")
@@ -209,11 +212,11 @@ def _ruin_sentence(ruin: Mapping[str, Any], n: int) -> str:
         return f"Unsafe: ruined in {k} of {runs}{timing}; ruin risk {pct(lo)} to {pct(hi)}."
     if k == 0:
         return (
-            f"Not yet shown safe: no run was ruined, but {runs} only show the ruin risk is "
+            f"Undecided: no run was ruined, but {runs} only show the ruin risk is "
             f"below {pct(hi)}, not that it is below {limit_text}{settle}."
         )
     return (
-        f"Uncertain: ruined in {k} of {runs}{timing}; the ruin risk lies between {pct(lo)} "
+        f"Undecided: ruined in {k} of {runs}{timing}; the ruin risk lies between {pct(lo)} "
         f"and {pct(hi)}, around {limit_text}{settle}."
     )
 
