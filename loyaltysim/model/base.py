@@ -51,6 +51,7 @@ class SimulationBase:
     daily: dict[str, np.ndarray]
     today: dict[str, float]
     defections: dict[str, list[np.ndarray]]
+    defection_records: int
     cash: float
     competitor_promo: bool
     rival_cut: float  # the competitor's reaction: a cut of its regular price, fraction

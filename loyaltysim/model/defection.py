@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from loyaltysim.model.base import DAYS_PER_YEAR, SimulationBase
-from loyaltysim.model.population import NO_ANSWER, RECOVERY_PENDING
+from loyaltysim.model.population import NO_ANSWER, RECOVERY_PENDING, ensure_record_room
 from loyaltysim.model.result import CAUSES
 
 
@@ -31,10 +31,12 @@ class DefectionMixin(SimulationBase):
         position = u[who] / leave_p[who] * hazards.sum(axis=0)
         cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)
         cause = np.minimum(cause, len(CAUSES) - 1)
+        rec = self.defections
+        ensure_record_room(self.sc, self.defection_records, len(who), day)
+        self.defection_records += len(who)
         pop.active[who] = False
         pop.left[who] = day
         self.today["churned"] += len(who)
-        rec = self.defections
         rec["day"].append(np.full(len(who), day))
         rec["customer"].append(who)
         rec["segment"].append(pop.segment[who].copy())

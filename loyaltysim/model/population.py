@@ -172,9 +172,9 @@ def ensure_room(pop: Population, scenario: Scenario, count: int, origin: int, da
 
     The per-customer arrays (the columns here, the per-customer table) grow with the
     rows, so bounding the rows bounds them; defection records are one per departure, so
-    at most one per row, plus one per win-back (a customer brought back can leave again),
-    which this does not bound. Growth near the bound is capped at the bound, so the
-    arrays never double past it.
+    at most one per row, plus one per win-back (a customer brought back can leave again):
+    :func:`ensure_record_room` bounds those. Growth near the bound is capped at the bound,
+    so the arrays never double past it.
     """
     limit = scenario.scenario.max_customers
     need = pop.size + count
@@ -193,3 +193,32 @@ def ensure_room(pop: Population, scenario: Scenario, count: int, origin: int, da
             grown = np.zeros(limit, dtype=old.dtype)
             grown[: len(old)] = old
             setattr(pop, name, grown)
+
+
+def ensure_record_room(scenario: Scenario, records: int, count: int, day: int) -> None:
+    """Check, before ``count`` defection records are added on ``day`` to ``records``, that
+    they stay within ``scenario.max_customers``; raise :class:`PopulationLimitError` if not.
+
+    Without win-back offers a customer leaves once, so the rows' bound holds the records
+    too; a customer won back can leave again, and again, so the records need a bound of
+    their own (the same one: a record takes about as much memory as a customer's row).
+    """
+    limit = scenario.scenario.max_customers
+    need = records + count
+    if need <= limit:
+        return
+    discount = scenario.discount
+    if discount.kind == "win_back":
+        cause = (
+            "win-back (customers won back and leaving again): "
+            f"discount.after_days={getattr(discount, 'after_days', 0):g}, "
+            f"discount.accept_probability={getattr(discount, 'accept_probability', 0):g}, "
+            f"discount.take_up_base={getattr(discount, 'take_up_base', 0):g}"
+        )
+    else:
+        cause = "departures"
+    raise PopulationLimitError(
+        f"defection-record bound reached on day {day}: {cause} would take the defection "
+        f"records to {need:,}, past scenario.max_customers={limit:,}; lower those settings, "
+        "shorten the horizon, or raise scenario.max_customers"
+    )

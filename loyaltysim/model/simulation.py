@@ -93,6 +93,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.daily = {name: np.zeros(self.horizon) for name in DAILY_SERIES}
         self.today = {name: 0.0 for name in DAILY_SERIES}  # flows accumulated today
         self.defections: dict[str, list[np.ndarray]] = {f: [] for f in DEFECTION_FIELDS}
+        self.defection_records = 0  # bounded by ensure_record_room (win-backs leave again)
         self.cash = self.biz.starting_cash
         self.competitor_promo = False
         self.rival_cut = 0.0

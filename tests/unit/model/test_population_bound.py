@@ -93,3 +93,38 @@ def test_validation_counts_the_referrals_of_the_starting_customers(tmp_path: Pat
     # The same file with word of mouth at its defaults is fine.
     result = CliRunner().invoke(main, ["validate", str(CAFE), "--set", sets[-1]])
     assert result.exit_code == EXIT_OK, result.output
+
+
+# Customers won back can leave again: with eager win-backs and fast departures the
+# defection records outgrow the rows, so they need (and have) a bound of their own.
+REVOLVING_DOOR = [
+    "customers.initial=40",
+    "business.prospects_per_month=0",
+    "business.fixed_costs_per_month=0",  # no ruin: the door must keep revolving
+    "behaviour.referral_conversion=0",
+    "behaviour.other_hazard=100",
+    "discount.kind='win_back'",
+    "discount.after_days=20",
+    "discount.accept_probability=1",
+    "discount.take_up_base=10",
+    "scenario.horizon_days=365",
+    "scenario.max_customers=60",
+]
+
+
+def test_repeat_defections_after_win_backs_stop_at_the_bound_naming_win_back() -> None:
+    scenario = load_scenario(CAFE, REVOLVING_DOOR)
+    with pytest.raises(PopulationLimitError) as caught:
+        simulate(scenario, 0, 1)
+    message = str(caught.value)
+    assert "defection-record bound reached" in message and "win-back" in message
+    assert "discount.after_days=20" in message and "scenario.max_customers=60" in message
+
+
+def test_the_records_bound_does_not_touch_a_run_below_it() -> None:
+    # The same revolving door with room to spare runs to its end, every record kept.
+    roomy = [*REVOLVING_DOOR[:-1], "scenario.max_customers=100000"]
+    result = simulate(load_scenario(CAFE, roomy), 0, 1)
+    records = len(result.defections["day"])
+    assert records > 60  # more departures than customers: the door really revolves
+    assert records <= 100_000
