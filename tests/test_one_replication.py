@@ -94,7 +94,8 @@ def test_sweep_and_frontier_store_null(one: Path, tmp_path: Path) -> None:
 
 
 def test_check_copes_with_one_run(one: Path) -> None:
-    result = invoke("check", one, "--reps", 1, "--workers", 1)
-    # One run cannot show a risk below 5%: unresolved, exit 1; no crash on the nulls.
+    # One run and no more: check would otherwise add runs until the risk is decided (#12).
+    result = invoke("check", one, "--reps", 1, "--workers", 1, "--set", "guard.max_replications=1")
+    # One run decides nothing, and its warning fires: exit 1; no crash on the nulls.
     assert result.exit_code == EXIT_GUARD_BREACHED, result.output
     assert "Traceback" not in result.output
