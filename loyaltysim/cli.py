@@ -44,7 +44,8 @@ from loyaltysim.commands.common import (
 from loyaltysim.interruption import interrupted_exit_code, received, sigterm_interrupts
 from loyaltysim.output.ending import command_session, describe_failure, settle_claimed
 from loyaltysim.output.lock import OutputFolderError
-from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema, template_text
+from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema
+from loyaltysim.scenario.templates import init_text
 
 __all__ = [
     "DEBUG_ENV",
@@ -155,7 +156,7 @@ def main() -> None:
 def init(path: Path, template: str, force: bool) -> None:
     """Write a commented, valid scenario to start from."""
     try:
-        text = template_text(template)
+        text = init_text(template, str(path))
     except LookupError as exc:
         raise click.BadParameter(str(exc), param_hint="'--template'") from None
     if path.exists() and not force:
