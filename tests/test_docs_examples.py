@@ -13,7 +13,8 @@ How it runs them, from a scratch folder that sees the repository's ``scenarios/`
 
 - ``loyaltysim ...`` through click's runner, in this process. A simulating command that
   gives no ``--days`` or ``--reps`` gets ``--days 30 --reps 2`` appended (``calibrate``:
-  ``--reps 2``; ``check``: ``--set guard.max_replications=4``, so it stops doubling early):
+  ``--reps 2``; ``discover`` of a sweep folder, which simulates nothing, none; ``check``:
+  ``--set guard.max_replications=4`` too, so it stops doubling early):
   the same command, with a horizon short enough for a test. It must exit 0;
   ``check`` may also exit 1, which the README documents as its answer for an unsafe plan.
 - Python blocks with ``loyaltysim.load_scenario`` wrapped to set
@@ -145,6 +146,8 @@ def _shortened(args: list[str]) -> list[str]:
         return args
     given = {a.split("=")[0] for a in args}
     extra: list[str] = []
+    if args[0] == "discover" and not (len(args) > 1 and args[1].endswith(".toml")):
+        return args  # discover on a sweep folder simulates nothing
     if args[0] in SIMULATING or args[0] == "calibrate":
         if args[0] != "calibrate" and "--days" not in given:
             extra += ["--days", SHORT_DAYS]
