@@ -2,7 +2,7 @@
 
 This module is the group (:data:`main`, whose :class:`ExitCodeGroup` turns an invalid
 scenario into exit 3, an interrupt into 130 and any other failure into 4), the small
-commands (``init``, ``validate``, ``schema``, ``run``) and the registration of the others,
+commands (``validate``, ``schema``, ``run``) and the registration of the others,
 which live in :mod:`loyaltysim.commands`. What the commands share (exit codes, the run
 options, loading a scenario, progress) is :mod:`loyaltysim.commands.common`: the commands
 import it, never this module, which only ``__main__`` imports.
@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -44,7 +43,7 @@ from loyaltysim.commands.common import (
 from loyaltysim.interruption import interrupted_exit_code, received, sigterm_interrupts
 from loyaltysim.output.ending import command_session, describe_failure, settle_claimed
 from loyaltysim.output.lock import OutputFolderError
-from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema, template_text
+from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
 __all__ = [
     "DEBUG_ENV",
@@ -139,30 +138,6 @@ def main() -> None:
 
 
 # ----------------------------------------------------------------------------- commands
-
-
-@main.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--template",
-    "-t",
-    default="cafe",
-    show_default=True,
-    metavar="NAME",
-    help="Shipped scenario to start from (a file stem of scenarios/*.toml).",
-)
-@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
-def init(path: Path, template: str, force: bool) -> None:
-    """Write a commented, valid scenario to start from."""
-    try:
-        text = template_text(template)
-    except LookupError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--template'") from None
-    if path.exists() and not force:
-        raise click.UsageError(f"{path} exists; pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text)
-    click.echo(f"wrote {path} (template {template}); check it with: loyaltysim validate {path}")
 
 
 @main.command()
@@ -273,7 +248,15 @@ def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
 
 
 # Commands with more machinery live in their own modules; registered here, by name.
-from loyaltysim.commands import calibrate, check, discover, experiments, facts, report  # noqa: E402
+from loyaltysim.commands import (  # noqa: E402
+    calibrate,
+    check,
+    discover,
+    experiments,
+    facts,
+    init,
+    report,
+)
 
 for command in (
     calibrate.calibrate,
@@ -284,6 +267,7 @@ for command in (
     experiments.sweep,
     experiments.sensitivity,
     facts.facts,
+    init.init,
     report.report,
 ):
     main.add_command(command)

@@ -33,6 +33,7 @@ the row journal (``sweep.csv``, durable appends, resume) in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -66,7 +67,13 @@ from loyaltysim.experiment.design import (
 from loyaltysim.experiment.executors import DaskExecutor, Executor, ProcessExecutor
 from loyaltysim.experiment.runner import resolve_seed
 from loyaltysim.model.simulation import simulate
-from loyaltysim.scenario import Scenario, load_scenario_text, variant_scenarios
+from loyaltysim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario_text,
+    variant_scenarios,
+)
+from loyaltysim.scenario.overrides import OVERRIDE_SOURCE
 
 # The design's names are this module's too: callers import them from here.
 __all__ = [
@@ -128,7 +135,10 @@ class ScenarioSource:
 
     def load(self, extra: Sequence[str] = ()) -> Scenario:
         """The chosen variant of the scenario, with the overrides and then ``extra``."""
-        scenario = load_scenario_text(self.text, self.filename, [*self.overrides, *extra])
+        try:
+            scenario = load_scenario_text(self.text, self.filename, [*self.overrides, *extra])
+        except ScenarioError as exc:
+            raise _blame_params(exc, len(self.overrides), extra) from None
         if self.variant == "base":
             return scenario
         found = dict(variant_scenarios(scenario))
@@ -138,6 +148,24 @@ class ScenarioSource:
                 + ", ".join(repr(n) for n in found)
             )
         return found[self.variant]
+
+
+def _blame_params(exc: ScenarioError, given: int, extra: Sequence[str]) -> ScenarioError:
+    """Problems of a point's overrides (after the ``given`` ones of ``--set``) are the
+    ``--param``'s: reported as ``<--param>:N`` (the N-th parameter) with its value."""
+    problems = []
+    for p in exc.problems:
+        n = p.line - given
+        if p.file == OVERRIDE_SOURCE and 1 <= n <= len(extra):
+            hint = f"{p.hint}; " if p.hint else ""
+            p = dataclasses.replace(
+                p, file=PARAM_SOURCE, line=n, hint=f"{hint}at this point {extra[n - 1]}"
+            )
+        problems.append(p)
+    return ScenarioError(problems)
+
+
+PARAM_SOURCE = "<--param>"  # the "file" of a point's problems; the line is the parameter
 
 
 # ----------------------------------------------------------------------------- worker side

@@ -182,6 +182,7 @@ def _resolve(
         else:
             problems.append(Problem(ov.file, ov.line, ov.key, ov.label + failure))
     _default_kind(data)
+    _rescale_other_shares(data, applied)
     # Checked against the final data, so the order of overrides does not matter (setting
     # discount.rate before discount.kind=flat is fine).
     for ov in applied:
@@ -218,6 +219,38 @@ def _switch_discount_kind(data: dict[str, Any], overrides: Sequence[_Override]) 
     discount = data.get("discount")
     if kinds and isinstance(discount, dict) and discount.get("kind", "none") != kinds[-1]:
         data["discount"] = {}
+
+
+def _rescale_other_shares(data: dict[str, Any], applied: Sequence[_Override]) -> None:
+    """Overrides that set some segments' shares scale the other segments' shares to fill
+    the rest, in proportion, so that ``customers.segments.0.share=0.4`` (or a sweep over
+    it) keeps the shares summing to 1. Overrides that set every share are left as given
+    (they must sum to 1); so are set shares that already exceed 1, which validation
+    reports."""
+    segments = data.get("customers", {}).get("segments") if isinstance(data, dict) else None
+    if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
+        return
+    fixed = {
+        int(ov.path[2])
+        for ov in applied
+        if len(ov.path) == 4 and ov.path[:2] == ("customers", "segments") and ov.path[3] == "share"
+    }
+    if any(
+        len(ov.path) <= 2 and ov.path == ("customers", "segments")[: len(ov.path)] for ov in applied
+    ):
+        return  # the whole list was given: as written
+    free = [n for n in range(len(segments)) if n not in fixed]
+    if not fixed or not free:
+        return
+    shares = [segments[n].get("share", 1.0) for n in range(len(segments))]
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in shares):
+        return  # a wrong type: validation says so
+    taken = sum(shares[n] for n in fixed)
+    before = sum(shares[n] for n in free)
+    if taken > 1 or before <= 0:
+        return
+    for n in free:
+        segments[n]["share"] = shares[n] * (1 - taken) / before
 
 
 def _last_override_over(path: KeyPath, applied: Sequence[_Override]) -> _Override | None:

@@ -232,7 +232,10 @@ def _unknown_key(key: str, model: type[BaseModel]) -> tuple[str, str]:
         if owners and kind == "none":
             return (
                 f"unknown key {key!r} for discount kind 'none'",
-                f"{key!r} is a key of discount kind {_or(owners)}; set discount.kind",
+                f"{key!r} is a key of discount kind {_or(owners)}; the scenario has no "
+                f"discount, so name the kind in the same go: --set discount.kind={owners[0]} "
+                f"--set discount.{key}=..., or in Python {{'discount.kind': '{owners[0]}', "
+                f"'discount.{key}': ...}}",
             )
         if owners:
             return (

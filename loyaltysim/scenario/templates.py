@@ -12,7 +12,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-__all__ = ["template_names", "template_text"]
+__all__ = ["init_text", "template_names", "template_text"]
 
 SUFFIX = ".toml"
 
@@ -60,3 +60,9 @@ def template_text(name: str) -> str:
                 return entry.read_text(encoding="utf-8")
     available = ", ".join(template_names()) or "none installed"
     raise LookupError(f"unknown template {name!r}; available: {available}")
+
+
+def init_text(name: str, path: str) -> str:
+    """Template ``name`` as ``init`` writes it to ``path``: the commands in its comments
+    name the user's file (``loyaltysim validate my.toml``), not the shipped one."""
+    return template_text(name).replace(f"scenarios/{name}{SUFFIX}", path)
