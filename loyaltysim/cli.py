@@ -240,12 +240,20 @@ def summary_table(summary: dict[str, Any]) -> str:
 @main.command()
 @click.argument("scenario", type=click.Path())
 @click.option("--no-charts", "no_charts", is_flag=True, help="Write no charts (faster).")
+@click.option(
+    "--customers/--no-customers",
+    "customers",
+    default=None,
+    help="Keep the per-customer table (customers.csv) whatever its size, or never; by "
+    "default it is kept below a bound on its rows, which a run past it states.",
+)
 @run_options
-def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
+def run(scenario: str, no_charts: bool, customers: bool | None, opts: RunOptions) -> None:
     """Run the base scenario and every variant; write a results folder and print a table.
 
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
-    scenario.resolved.json, summary.json, timeseries.csv, defections.csv and charts/.
+    scenario.resolved.json, summary.json, timeseries.csv, defections.csv,
+    replications.csv, warnings.csv, customers.csv and charts/.
     """
     from loyaltysim.workflows.run import run_job
 
@@ -260,7 +268,10 @@ def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
         scheduler=opts.scheduler,
         progress=progress_reporter("simulating", opts.quiet),
         charts=not no_charts,
+        customers=customers,
     )
+    if job.results.customers_note and not opts.quiet:
+        click.echo(job.results.customers_note, err=True)
     if opts.as_json:
         click.echo(json.dumps(job.summary, indent=2, allow_nan=False))
     elif not opts.quiet and job.summary:
