@@ -247,16 +247,37 @@ def summary_table(summary: dict[str, Any]) -> str:
     help="Keep the per-customer table (customers.csv) whatever its size, or never; by "
     "default it is kept below a bound on its rows, which a run past it states.",
 )
+@click.option(
+    "--format",
+    "table_format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="How the tables are stored: CSV, or Parquet (smaller and faster to read; needs "
+    "pyarrow, the [parquet] extra).",
+)
 @run_options
-def run(scenario: str, no_charts: bool, customers: bool | None, opts: RunOptions) -> None:
+def run(
+    scenario: str,
+    no_charts: bool,
+    customers: bool | None,
+    table_format: str,
+    opts: RunOptions,
+) -> None:
     """Run the base scenario and every variant; write a results folder and print a table.
 
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
     scenario.resolved.json, summary.json, timeseries.csv, defections.csv,
-    replications.csv, warnings.csv, customers.csv and charts/.
+    replications.csv, warnings.csv, customers.csv (or .parquet with --format parquet)
+    and charts/.
     """
+    from loyaltysim.output.tables import parquet_available
     from loyaltysim.workflows.run import run_job
 
+    if table_format == "parquet" and not parquet_available():
+        raise click.UsageError(
+            "--format parquet needs pyarrow: pip install 'loyaltysim[parquet]' (or --format csv)"
+        )
     loaded = opts.load(scenario)
     job = run_job(
         loaded,
@@ -269,6 +290,7 @@ def run(scenario: str, no_charts: bool, customers: bool | None, opts: RunOptions
         progress=progress_reporter("simulating", opts.quiet),
         charts=not no_charts,
         customers=customers,
+        table_format=table_format,
     )
     if job.results.customers_note and not opts.quiet:
         click.echo(job.results.customers_note, err=True)

@@ -5,7 +5,7 @@ Each table of a results folder (``timeseries``, ``defections``, ``replications``
 block of columns at a time. :mod:`loyaltysim.output.tables` formats these columns as CSV
 (or Parquet), and :meth:`loyaltysim.experiment.Results.to_frame` stacks them into a pandas
 DataFrame, so a column is defined once. Every column has its description in
-:data:`DESCRIPTIONS`, from which ``docs/data.md`` is generated (``scripts/data_dictionary.py``).
+:data:`DESCRIPTIONS`; :mod:`loyaltysim.output.data_dictionary` makes ``docs/data.md`` of it.
 """
 
 from __future__ import annotations

@@ -184,17 +184,81 @@ _FORMATTERS: dict[str, Callable[[RunResult, Scenario], bytes]] = {
 }
 
 
+# How a finished run stores its tables: CSV (the default, the contract's file names) or
+# Parquet (``--format parquet``, needs pyarrow: the ``[parquet]`` extra), one
+# ``<table>.parquet`` in place of each ``<table>.csv``. A run always appends CSV blocks
+# while it goes (the journal keeps them whole); a Parquet run converts them when it ends.
+FORMATS: tuple[str, ...] = ("csv", "parquet")
+DEFAULT_FORMAT = "csv"
+
+
+def parquet_available() -> bool:
+    """True when pyarrow (the ``[parquet]`` extra) is installed."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def parquet_name(name: str) -> str:
+    """``timeseries.csv`` -> ``timeseries.parquet``."""
+    return name.removesuffix(".csv") + ".parquet"
+
+
+def table_file(run_dir: Path | str, name: str) -> Path:
+    """The file holding table ``name`` (``timeseries.csv``) in ``run_dir``: the CSV, or
+    the Parquet file when only that exists (the CSV's path when neither does)."""
+    csv_path = Path(run_dir) / name
+    parquet = csv_path.with_name(parquet_name(name))
+    return parquet if not csv_path.exists() and parquet.exists() else csv_path
+
+
+def table_bytes_parquet(columns: dict[str, np.ndarray]) -> bytes:
+    """Columns (as :func:`read_table` returns them) as a Parquet file's bytes (zstd)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {
+        name: pa.array(values.tolist() if values.dtype.kind in "OU" else values)
+        for name, values in columns.items()
+    }
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(arrays), sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _read_parquet(path: Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns: dict[str, np.ndarray] = {}
+    for name in table.column_names:
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        if name in _TEXT_COLUMNS:
+            columns[name] = np.asarray(values, dtype=str)
+        elif name in _INT_COLUMNS:
+            columns[name] = np.asarray(values, dtype=np.int64)
+        else:
+            columns[name] = np.asarray(values, dtype=np.float64)
+    return columns
+
+
 def read_table(run_dir: Path | str, name: str) -> dict[str, np.ndarray]:
-    """A CSV table of a results folder as columns, complete replications only.
+    """A table of a results folder (CSV, or its Parquet file) as columns, complete
+    replications only.
 
     Text columns come back as ``str`` arrays, ``replication``/``day``/``customer`` and counts
     as int64, everything else float64 (an empty field is NaN). While a run is still going, or
     after it was killed, bytes past the journal's last complete replication are ignored.
     """
     run_dir = Path(run_dir)
-    if name == CUSTOMERS and not (run_dir / name).exists():
+    path = table_file(run_dir, name)
+    if path.suffix == ".parquet":
+        return _read_parquet(path)
+    if name == CUSTOMERS and not path.exists():
         return {}  # a folder written before the customers table existed
-    data = (run_dir / name).read_bytes()
+    data = path.read_bytes()
     if (run_dir / JOURNAL).exists():
         end = _committed_ends(_read_journal(run_dir)[0]).get(name, len(data))
         data = data[:end]

@@ -16,7 +16,7 @@ from loyaltysim.experiment import Results, make_executor, resolve_seed, run_expe
 from loyaltysim.experiment.executors import DaskExecutor, Executor
 from loyaltysim.model.result import RunResult
 from loyaltysim.output.ending import describe_failure, mark_ended
-from loyaltysim.output.folder import RunFolder
+from loyaltysim.output.folder import DEFAULT_FORMAT, RunFolder
 from loyaltysim.output.lock import claim_run_dir
 from loyaltysim.scenario import Scenario, variant_scenarios
 
@@ -57,8 +57,12 @@ def run_job(
     write_files: bool = True,
     charts: bool = True,
     customers: bool | None = None,
+    table_format: str = DEFAULT_FORMAT,
 ) -> Job:
     """Run the base scenario and every variant; write the results folder as it goes.
+
+    ``table_format`` is "csv" (the default) or "parquet" (needs pyarrow): how the tables
+    are stored once the run ends.
 
     Each replication (all variants) is written as soon as it is complete, so an
     interruption keeps every finished replication; the manifest then says
@@ -75,7 +79,7 @@ def run_job(
     held = claim_run_dir(scenario, output, root=results_root) if write_files else None
     try:
         if held is not None:
-            folder = RunFolder(held.path)
+            folder = RunFolder(held.path, table_format)
             folder.start(
                 scenario,
                 json.loads(scenario.model_dump_json()),
