@@ -306,7 +306,15 @@ def run(
 
 
 # Commands with more machinery live in their own modules; registered here, by name.
-from loyaltysim.commands import calibrate, check, discover, experiments, facts, report  # noqa: E402
+from loyaltysim.commands import (  # noqa: E402
+    calibrate,
+    check,
+    discover,
+    experiments,
+    export,
+    facts,
+    report,
+)
 
 for command in (
     calibrate.calibrate,
@@ -314,6 +322,7 @@ for command in (
     check.frontier,
     discover.discover,
     experiments.compare,
+    export.export,
     experiments.sweep,
     experiments.sensitivity,
     facts.facts,
