@@ -215,15 +215,44 @@ def summary_table(summary: dict[str, Any]) -> str:
 @main.command()
 @click.argument("scenario", type=click.Path())
 @click.option("--no-charts", "no_charts", is_flag=True, help="Write no charts (faster).")
+@click.option(
+    "--customers/--no-customers",
+    "customers",
+    default=None,
+    help="Keep the per-customer table (customers.csv) whatever its size, or never; by "
+    "default it is kept below a bound on its rows, which a run past it states.",
+)
+@click.option(
+    "--format",
+    "table_format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="How the tables are stored: CSV, or Parquet (smaller and faster to read; needs "
+    "pyarrow, the [parquet] extra).",
+)
 @run_options
-def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
+def run(
+    scenario: str,
+    no_charts: bool,
+    customers: bool | None,
+    table_format: str,
+    opts: RunOptions,
+) -> None:
     """Run the base scenario and every variant; write a results folder and print a table.
 
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
-    scenario.resolved.json, summary.json, timeseries.csv, defections.csv and charts/.
+    scenario.resolved.json, summary.json, timeseries.csv, defections.csv,
+    replications.csv, warnings.csv, customers.csv (or .parquet with --format parquet)
+    and charts/.
     """
+    from loyaltysim.output.tables import parquet_available
     from loyaltysim.workflows.run import run_job
 
+    if table_format == "parquet" and not parquet_available():
+        raise click.UsageError(
+            "--format parquet needs pyarrow: pip install 'loyaltysim[parquet]' (or --format csv)"
+        )
     loaded = opts.load(scenario)
     job = run_job(
         loaded,
@@ -235,7 +264,11 @@ def run(scenario: str, no_charts: bool, opts: RunOptions) -> None:
         scheduler=opts.scheduler,
         progress=progress_reporter("simulating", opts.quiet),
         charts=not no_charts,
+        customers=customers,
+        table_format=table_format,
     )
+    if job.results.customers_note and not opts.quiet:
+        click.echo(job.results.customers_note, err=True)
     if opts.as_json:
         click.echo(json.dumps(job.summary, indent=2, allow_nan=False))
     elif not opts.quiet and job.summary:
@@ -253,6 +286,7 @@ from loyaltysim.commands import (  # noqa: E402
     check,
     discover,
     experiments,
+    export,
     facts,
     init,
     report,
@@ -264,6 +298,7 @@ for command in (
     check.frontier,
     discover.discover,
     experiments.compare,
+    export.export,
     experiments.sweep,
     experiments.sensitivity,
     facts.facts,

@@ -9,4 +9,4 @@ from __future__ import annotations
 # Bytes of state per customer row (every column of model.population.Population); used by
 # the memory guard in the scenario's validation and checked against the dataclass by a
 # unit test.
-BYTES_PER_CUSTOMER = 4 * 21 + 8 * 3 + 4 * 9 + 2 * 2 + 1 * 9
+BYTES_PER_CUSTOMER = 4 * 21 + 8 * 4 + 4 * 11 + 2 * 2 + 1 * 9

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from loyaltysim.model.result import DAILY_SERIES, RunResult
 from loyaltysim.model.simulation import simulate
 from loyaltysim.rng import fresh_root_seed
 from loyaltysim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Results:
     seed: int
     runs: dict[str, list[RunResult]]  # variant -> results sorted by replication
     interrupted: bool = False
+    # Why the customers table was left out (None when it was kept or not asked for).
+    customers_note: str | None = None
 
     @property
     def variants(self) -> list[str]:
@@ -73,6 +79,28 @@ class Results:
             for name, runs in self.runs.items()
             if runs
         }
+
+    def to_frame(self, name: str) -> pd.DataFrame:
+        """Table ``name`` (timeseries, defections, replications, warnings, customers) as a
+        pandas DataFrame: the columns and rows of the results folder's file of that name.
+
+        ``customers`` holds one row per simulated customer with the RFM columns of the CLV
+        libraries (``frequency``, ``recency``, ``T``, ``monetary_value``; days). Rows of
+        customers who never bought in the run have ``T`` NaN: drop them before a fit.
+        """
+        import pandas as pd
+
+        from loyaltysim.analysis.tables import COLUMNS, table_columns
+
+        if name not in COLUMNS:
+            raise KeyError(f"unknown table {name!r}; the tables are: {', '.join(COLUMNS)}")
+        runs = [r for rs in self.runs.values() for r in rs]
+        if name == "customers" and any(r.customers is None for r in runs):
+            raise ValueError(
+                self.customers_note
+                or "this run kept no customers table; run(..., customers=True) keeps it"
+            )
+        return pd.DataFrame(table_columns(name, self.runs, self.scenario))
 
 
 def run_experiment(

@@ -166,6 +166,13 @@ class MarketMixin(SimulationBase):
         pop.last_visit[idx] = day
         pop.visits[idx] += tickets.astype(np.int32)
         pop.spend[idx] += paid
+        # RFM within the run (one call per market day, so each call is one buying day):
+        # a buyer with a first purchase already makes a repeat purchase today.
+        first = pop.first_purchase[idx]
+        repeat = first >= 0
+        pop.repeat_days[idx] += repeat
+        pop.repeat_spend[idx] += np.where(repeat, paid, 0.0)
+        pop.first_purchase[idx] = np.where(repeat, first, day)
         pop.contribution[idx] += paid - tickets * self.biz.unit_cost
         self.policy.after_purchase(day, pop, idx, rates, paid)
 

@@ -73,11 +73,12 @@ class Population:
     offer_rate: np.ndarray = _column(np.float32)  # personal offer
     quality_offset: np.ndarray = _column(np.float32)  # persistent, per customer
     resentment: np.ndarray = _column(np.float32)  # hostage: months unhappy x switching cost
-    # float64 money and points (3): these accumulate, so they keep full precision.
+    # float64 money and points (4): these accumulate, so they keep full precision.
     points: np.ndarray = _column(np.float64)
     spend: np.ndarray = _column(np.float64)  # lifetime paid
     contribution: np.ndarray = _column(np.float64)  # lifetime margin
-    # int32 columns (9)
+    repeat_spend: np.ndarray = _column(np.float64)  # paid on repeat purchase days in the run
+    # int32 columns (11)
     joined: np.ndarray = _column(np.int32)
     left: np.ndarray = _column(np.int32)
     last_visit: np.ndarray = _column(np.int32)
@@ -87,6 +88,10 @@ class Population:
     offer_until: np.ndarray = _column(np.int32)
     last_contact: np.ndarray = _column(np.int32)
     survey_day: np.ndarray = _column(np.int32)  # day of the last survey answer, -1 none
+    # The customer's purchase history within the run (the CLV libraries' RFM summary):
+    # the first buying day (-1: none yet) and the buying days after it.
+    first_purchase: np.ndarray = _column(np.int32)
+    repeat_days: np.ndarray = _column(np.int32)
     # int16 columns (2)
     segment: np.ndarray = _column(np.int16)
     failures: np.ndarray = _column(np.int16)
@@ -132,6 +137,7 @@ class Population:
         self.offer_until[rows] = -1
         self.last_contact[rows] = -1
         self.survey_day[rows] = -1
+        self.first_purchase[rows] = -1
         self.survey_score[rows] = -1
         return rows
 

@@ -105,6 +105,10 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "spend",
     "visits",
     "survey_score",
+    "first_purchase",  # first buying day in the run, -1 none
+    "last_visit",  # last buying day (before the run for a starting customer who never bought)
+    "repeat_days",  # buying days after the first, in the run
+    "repeat_spend",  # paid on those days
 )
 
 

@@ -43,8 +43,11 @@ from loyaltysim.model.result import RunResult
 from loyaltysim.output.tables import (
     _FORMATTERS,
     CONTRACT_SERIES,
+    CUSTOMERS,
+    DEFAULT_FORMAT,
     DEFECTION_COLUMNS,
     DEFECTIONS,
+    FORMATS,
     JOURNAL,
     REPLICATION_COLUMNS,
     REPLICATIONS,
@@ -60,20 +63,28 @@ from loyaltysim.output.tables import (
     _journal_line,
     _read_journal,
     csv_field,
+    parquet_available,
+    parquet_name,
+    read_customers,
     read_defections,
     read_replications,
     read_table,
     read_timeseries,
     read_warnings,
+    table_bytes_parquet,
+    table_file,
 )
 from loyaltysim.scenario.schema import Scenario
 
 # The folder's API in one import: its own names and the tables' (output/tables.py).
 __all__ = [
     "CONTRACT_SERIES",
+    "CUSTOMERS",
+    "DEFAULT_FORMAT",
     "DEFECTIONS",
     "DEFECTION_COLUMNS",
     "DEPENDENCIES",
+    "FORMATS",
     "JOURNAL",
     "MANIFEST",
     "REPLICATIONS",
@@ -95,6 +106,8 @@ __all__ = [
     "environment",
     "file_sha256",
     "package_version",
+    "parquet_available",
+    "read_customers",
     "read_defections",
     "read_manifest",
     "read_replications",
@@ -106,6 +119,7 @@ __all__ = [
     "run_dir_for",
     "scenario_file_record",
     "slugify",
+    "table_file",
     "utc_iso",
     "utc_stamp",
 ]
@@ -307,8 +321,15 @@ class RunFolder:
 
     TABLES: tuple[tuple[str, tuple[str, ...]], ...] = TABLES
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, table_format: str = DEFAULT_FORMAT) -> None:
+        if table_format not in FORMATS:
+            raise ValueError(f"table format must be one of {FORMATS}, got {table_format!r}")
+        if table_format == "parquet" and not parquet_available():
+            raise RuntimeError(
+                "Parquet tables need pyarrow: pip install 'loyaltysim[parquet]', or use CSV"
+            )
         self.path = Path(path)
+        self.table_format = table_format
         self._scenario: Scenario | None = None
         self._variant_order: list[str] = []
         self._blocks: list[_Block] = []
@@ -476,6 +497,8 @@ class RunFolder:
         # The journal on disk, not memory, is the truth about what is complete.
         self._recover()
         self._canonicalise()
+        if self.table_format == "parquet":
+            self._to_parquet()
         if summary is not None:
             _write_json(self.path / SUMMARY, summary)
         manifest = read_manifest(self.path)
@@ -541,6 +564,15 @@ class RunFolder:
             self.path / JOURNAL, "".join(_journal_line(b) for b in new_blocks).encode()
         )
         self._blocks = new_blocks
+
+    def _to_parquet(self) -> None:
+        """Replace each CSV table by its Parquet file (written atomically, then the CSV
+        removed, so that a kill in between leaves both, and readers take the CSV)."""
+        for name, _ in self.TABLES:
+            columns = read_table(self.path, name)
+            atomic_write_bytes(self.path / parquet_name(name), table_bytes_parquet(columns))
+        for name, _ in self.TABLES:
+            (self.path / name).unlink()
 
 
 def append_durably(path: Path | str, data: bytes) -> None:

@@ -35,6 +35,7 @@ from loyaltysim.output.folder import (
     read_summary,
     read_timeseries,
     read_warnings,
+    table_file,
 )
 
 __all__ = [
@@ -250,7 +251,9 @@ def _table_problems(data: RunData) -> list[str]:
     says it holds replications."""
     problems = []
     expected = any(_expected_replications(data).values())
-    for name in (*TABLES, JOURNAL):
+    for csv_name in (*TABLES, JOURNAL):
+        # A table is its CSV or its Parquet file (``run --format parquet``).
+        name = table_file(data.folder, csv_name).name if csv_name != JOURNAL else csv_name
         try:
             path = inside(data.folder, name)
         except ReportError:
@@ -307,7 +310,7 @@ def load_runs(
         order of ``variants`` (others found in the tables follow), replications ascending.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / TIMESERIES).exists():
+    if not table_file(run_dir, TIMESERIES).exists():
         return {}
     ts = read_timeseries(run_dir)
     if not ts or len(ts.get("day", ())) == 0:
@@ -364,7 +367,7 @@ def _per_replication(run_dir: Path, resolved: Mapping[str, Any]) -> dict[tuple[s
     def slot(key: tuple[str, int]) -> _Extra:
         return out.get(key, (None, [], None))
 
-    if (run_dir / REPLICATIONS).exists():
+    if table_file(run_dir, REPLICATIONS).exists():
         reps = read_replications(run_dir)
         for v, r, day in zip(
             reps.get("variant", []), reps.get("replication", []), reps.get("ruin_day", []),
@@ -373,7 +376,7 @@ def _per_replication(run_dir: Path, resolved: Mapping[str, Any]) -> dict[tuple[s
             key = (str(v), int(r))
             ruin = None if not np.isfinite(day) else int(day)
             out[key] = (ruin, slot(key)[1], slot(key)[2])
-    if (run_dir / WARNINGS).exists():
+    if table_file(run_dir, WARNINGS).exists():
         warns = read_warnings(run_dir)
         for v, r, day, ind, msg in zip(
             warns.get("variant", []), warns.get("replication", []), warns.get("day", []),
@@ -382,7 +385,7 @@ def _per_replication(run_dir: Path, resolved: Mapping[str, Any]) -> dict[tuple[s
             key = (str(v), int(r))
             ruin, ws, defs = slot(key)
             out[key] = (ruin, [*ws, Warning_(int(day), str(ind), str(msg))], defs)
-    if (run_dir / DEFECTIONS).exists():
+    if table_file(run_dir, DEFECTIONS).exists():
         d = read_defections(run_dir)
         if d and len(d.get("day", ())):
             segments = [

@@ -19,8 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from loyaltysim.analysis.metrics import METRIC_NAMES, run_metrics
-from loyaltysim.model.result import CAUSES, DAILY_SERIES, RunResult
+from loyaltysim.analysis.tables import (
+    CONTRACT_SERIES as CONTRACT_SERIES,
+)
+from loyaltysim.analysis.tables import (
+    CUSTOMER_COLUMNS,
+    DEFECTION_COLUMNS,
+    OPTIONAL_INT_COLUMNS,
+    REPLICATION_COLUMNS,
+    TEXT_COLUMNS,
+    TIMESERIES_COLUMNS,
+    WARNING_COLUMNS,
+    block_columns,
+)
+from loyaltysim.analysis.tables import (
+    TIMESERIES_SERIES as TIMESERIES_SERIES,
+)
+from loyaltysim.model.result import RunResult
 from loyaltysim.scenario.schema import Scenario
 
 TIMESERIES = "timeseries.csv"
@@ -39,80 +54,26 @@ WARNINGS = "warnings.csv"
 JOURNAL = ".blocks.jsonl"
 
 
-# The contract's time-series columns in the contract's order, then every other daily series.
-CONTRACT_SERIES: tuple[str, ...] = (
-    "customers",
-    "purchases",
-    "revenue",
-    "discount_cost",
-    "gross_profit",
-    "followup_cost",
-    "acquisition_cost",
-    "fixed_costs",
-    "cash",
-    "churned",
-    "acquired",
-    "mean_satisfaction",
-    "mean_attachment",
-    "mean_competitor_awareness",
-)
+CUSTOMERS = "customers.csv"
 
 
-TIMESERIES_SERIES: tuple[str, ...] = CONTRACT_SERIES + tuple(
-    s for s in DAILY_SERIES if s not in CONTRACT_SERIES
-)
-
-
-TIMESERIES_COLUMNS: tuple[str, ...] = ("variant", "replication", "day", *TIMESERIES_SERIES)
-
-
-DEFECTION_COLUMNS: tuple[str, ...] = (
-    "variant",
-    "replication",
-    "day",
-    "customer",
-    "segment",
-    "cause",
-    "satisfaction",
-    "attachment",
-    "tenure_days",
-)
-
-
-REPLICATION_COLUMNS: tuple[str, ...] = (
-    "variant",
-    "replication",
-    "ruined",
-    "ruin_day",
-    "first_warning_day",
-    "warnings",
-    *METRIC_NAMES,
-)
-
-
-WARNING_COLUMNS: tuple[str, ...] = (
-    "variant",
-    "replication",
-    "day",
-    "indicator",
-    "severity",
-    "message",
-)
-
-
-# The tables in the order a run writes them, with their columns.
+# The tables in the order a run writes them, with their columns (defined, with their
+# descriptions, in loyaltysim.analysis.tables: one source for files and DataFrames).
 TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (TIMESERIES, TIMESERIES_COLUMNS),
     (DEFECTIONS, DEFECTION_COLUMNS),
     (REPLICATIONS, REPLICATION_COLUMNS),
     (WARNINGS, WARNING_COLUMNS),
+    (CUSTOMERS, CUSTOMER_COLUMNS),  # header only when the run kept no customers
 )
 
 # Columns read back as text and as integers; every other column is float64.
-_TEXT_COLUMNS = frozenset({"variant", "segment", "cause", "indicator", "severity", "message"})
+_TEXT_COLUMNS = TEXT_COLUMNS
 
 
-_INT_COLUMNS = frozenset({"replication", "day", "customer", "ruined", "warnings"})
+_INT_COLUMNS = frozenset(
+    {"replication", "day", "customer", "ruined", "warnings", "joined", "frequency", "recency"}
+)
 
 
 def csv_field(text: str) -> str:
@@ -195,77 +156,109 @@ def _committed_ends(blocks: Sequence[_Block]) -> dict[str, int]:
     return ends
 
 
-def _timeseries_rows(r: RunResult, scenario: Scenario) -> bytes:
-    prefix = f"{csv_field(r.variant)},{r.replication},"
-    columns = [list(map(str, range(r.horizon_days)))]
-    columns += [_format_column(r.daily[s]) for s in TIMESERIES_SERIES]
-    return _rows(prefix, columns)
+def _format_field_column(column: str, values: np.ndarray) -> list[str]:
+    """Text of one column of a block: quoted text, empty optional integers, numbers."""
+    if column in TEXT_COLUMNS:
+        return [csv_field(str(v)) for v in values.tolist()]
+    if column in OPTIONAL_INT_COLUMNS:
+        a = np.asarray(values, dtype=np.float64)
+        return ["" if np.isnan(v) else str(int(v)) for v in a.tolist()]
+    return _format_column(values)
 
 
-def _defection_rows(r: RunResult, scenario: Scenario) -> bytes:
-    d = r.defections
-    n = len(d["day"])
-    if n == 0:
-        return b""
-    names = [csv_field(s.name) for s in scenario.customers.segments]
-    causes = [csv_field(c) for c in CAUSES]
+def _block_rows(name: str, columns: tuple[str, ...]) -> Callable[[RunResult, Scenario], bytes]:
+    table = name.removesuffix(".csv")
 
-    def label(codes: np.ndarray, labels: list[str]) -> list[str]:
-        # An unknown code stays visible as its number rather than failing the whole run.
-        return [labels[c] if 0 <= c < len(labels) else str(c) for c in codes.tolist()]
+    def rows(r: RunResult, scenario: Scenario) -> bytes:
+        if table == "customers" and r.customers is None:
+            return b""
+        block = block_columns(table, r, scenario)
+        text = [_format_field_column(c, block[c]) for c in columns[2:]]
+        return _rows(f"{csv_field(r.variant)},{r.replication},", text)
 
-    columns = [
-        _format_column(d["day"]),
-        _format_column(d["customer"]),
-        label(np.asarray(d["segment"], dtype=np.int64), names),
-        label(np.asarray(d["cause"], dtype=np.int64), causes),
-        _format_column(d["satisfaction"]),
-        _format_column(d["attachment"]),
-        _format_column(d["tenure_days"]),
-    ]
-    return _rows(f"{csv_field(r.variant)},{r.replication},", columns)
-
-
-def _replication_rows(r: RunResult, scenario: Scenario) -> bytes:
-    metrics = run_metrics(r, scenario)
-    first = r.first_warning_day
-    fields = [
-        csv_field(r.variant),
-        str(r.replication),
-        str(int(r.ruined)),
-        "" if r.ruin_day is None else str(r.ruin_day),
-        "" if first is None else str(first),
-        str(len(r.warnings)),
-        *(_format_column(np.array([metrics[m]]))[0] for m in METRIC_NAMES),
-    ]
-    return (",".join(fields) + "\n").encode()
-
-
-def _warning_rows(r: RunResult, scenario: Scenario) -> bytes:
-    prefix = f"{csv_field(r.variant)},{r.replication},"
-    return "".join(
-        f"{prefix}{w.day},{csv_field(w.indicator)},{w.severity},{csv_field(w.message)}\n"
-        for w in sorted(r.warnings, key=lambda w: w.day)
-    ).encode()
+    return rows
 
 
 _FORMATTERS: dict[str, Callable[[RunResult, Scenario], bytes]] = {
-    TIMESERIES: _timeseries_rows,
-    DEFECTIONS: _defection_rows,
-    REPLICATIONS: _replication_rows,
-    WARNINGS: _warning_rows,
+    name: _block_rows(name, columns) for name, columns in TABLES
 }
 
 
+# How a finished run stores its tables: CSV (the default, the contract's file names) or
+# Parquet (``--format parquet``, needs pyarrow: the ``[parquet]`` extra), one
+# ``<table>.parquet`` in place of each ``<table>.csv``. A run always appends CSV blocks
+# while it goes (the journal keeps them whole); a Parquet run converts them when it ends.
+FORMATS: tuple[str, ...] = ("csv", "parquet")
+DEFAULT_FORMAT = "csv"
+
+
+def parquet_available() -> bool:
+    """True when pyarrow (the ``[parquet]`` extra) is installed."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def parquet_name(name: str) -> str:
+    """``timeseries.csv`` -> ``timeseries.parquet``."""
+    return name.removesuffix(".csv") + ".parquet"
+
+
+def table_file(run_dir: Path | str, name: str) -> Path:
+    """The file holding table ``name`` (``timeseries.csv``) in ``run_dir``: the CSV, or
+    the Parquet file when only that exists (the CSV's path when neither does)."""
+    csv_path = Path(run_dir) / name
+    parquet = csv_path.with_name(parquet_name(name))
+    return parquet if not csv_path.exists() and parquet.exists() else csv_path
+
+
+def table_bytes_parquet(columns: dict[str, np.ndarray]) -> bytes:
+    """Columns (as :func:`read_table` returns them) as a Parquet file's bytes (zstd)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {
+        name: pa.array(values.tolist() if values.dtype.kind in "OU" else values)
+        for name, values in columns.items()
+    }
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(arrays), sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _read_parquet(path: Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns: dict[str, np.ndarray] = {}
+    for name in table.column_names:
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        if name in _TEXT_COLUMNS:
+            columns[name] = np.asarray(values, dtype=str)
+        elif name in _INT_COLUMNS:
+            columns[name] = np.asarray(values, dtype=np.int64)
+        else:
+            columns[name] = np.asarray(values, dtype=np.float64)
+    return columns
+
+
 def read_table(run_dir: Path | str, name: str) -> dict[str, np.ndarray]:
-    """A CSV table of a results folder as columns, complete replications only.
+    """A table of a results folder (CSV, or its Parquet file) as columns, complete
+    replications only.
 
     Text columns come back as ``str`` arrays, ``replication``/``day``/``customer`` and counts
     as int64, everything else float64 (an empty field is NaN). While a run is still going, or
     after it was killed, bytes past the journal's last complete replication are ignored.
     """
     run_dir = Path(run_dir)
-    data = (run_dir / name).read_bytes()
+    path = table_file(run_dir, name)
+    if path.suffix == ".parquet":
+        return _read_parquet(path)
+    if name == CUSTOMERS and not path.exists():
+        return {}  # a folder written before the customers table existed
+    data = path.read_bytes()
     if (run_dir / JOURNAL).exists():
         end = _committed_ends(_read_journal(run_dir)[0]).get(name, len(data))
         data = data[:end]
@@ -347,3 +340,8 @@ def read_replications(run_dir: Path | str) -> dict[str, np.ndarray]:
 def read_warnings(run_dir: Path | str) -> dict[str, np.ndarray]:
     """``warnings.csv`` (every early warning, with its message) as columns."""
     return read_table(run_dir, WARNINGS)
+
+
+def read_customers(run_dir: Path | str) -> dict[str, np.ndarray]:
+    """``customers.csv`` (one row per simulated customer, with its RFM summary) as columns."""
+    return read_table(run_dir, CUSTOMERS)

@@ -16,11 +16,16 @@ from loyaltysim.experiment import Results, make_executor, resolve_seed, run_expe
 from loyaltysim.experiment.executors import DaskExecutor, Executor
 from loyaltysim.model.result import RunResult
 from loyaltysim.output.ending import describe_failure, mark_ended
-from loyaltysim.output.folder import RunFolder
+from loyaltysim.output.folder import DEFAULT_FORMAT, RunFolder
 from loyaltysim.output.lock import claim_run_dir
 from loyaltysim.scenario import Scenario, variant_scenarios
 
 Progress = Callable[[int, int], None]  # (replications done, replications in all)
+
+# The customers table is kept by default while the run's customer rows (all replications
+# and variants, estimated from the first replication) stay within this bound, about 100 MB
+# in memory; ``customers=True`` keeps it whatever its size, ``customers=False`` never.
+CUSTOMER_ROWS_LIMIT = 1_000_000
 
 
 @dataclass
@@ -51,8 +56,13 @@ def run_job(
     progress: Progress | None = None,
     write_files: bool = True,
     charts: bool = True,
+    customers: bool | None = None,
+    table_format: str = DEFAULT_FORMAT,
 ) -> Job:
     """Run the base scenario and every variant; write the results folder as it goes.
+
+    ``table_format`` is "csv" (the default) or "parquet" (needs pyarrow): how the tables
+    are stored once the run ends.
 
     Each replication (all variants) is written as soon as it is complete, so an
     interruption keeps every finished replication; the manifest then says
@@ -69,7 +79,7 @@ def run_job(
     held = claim_run_dir(scenario, output, root=results_root) if write_files else None
     try:
         if held is not None:
-            folder = RunFolder(held.path)
+            folder = RunFolder(held.path, table_format)
             folder.start(
                 scenario,
                 json.loads(scenario.model_dump_json()),
@@ -78,7 +88,9 @@ def run_job(
                 command_line,
                 seed,
             )
-        return _run(scenario, variants, reps, seed, folder, workers, scheduler, progress, charts)
+        return _run(
+            scenario, variants, reps, seed, folder, workers, scheduler, progress, charts, customers
+        )
     finally:
         if held is not None:
             held.release()
@@ -94,12 +106,27 @@ def _run(
     scheduler: str | None,
     progress: Progress | None,
     charts: bool,
+    customers: bool | None = None,
 ) -> Job:
     """Simulate into ``folder``; every way out marks it complete, interrupted or failed."""
     done = 0
+    keep = customers is not False
+    note: str | None = None
 
     def on_replication(group: list[RunResult]) -> None:
-        nonlocal done
+        nonlocal done, keep, note
+        if keep and customers is None and done == 0:
+            rows = sum(len(r.customers["segment"]) for r in group if r.customers is not None)
+            if rows * reps > CUSTOMER_ROWS_LIMIT:
+                keep = False
+                note = (
+                    f"customers table left out: about {rows * reps:,} customer rows, past the "
+                    f"default bound of {CUSTOMER_ROWS_LIMIT:,}; ask for it with "
+                    "customers=True (or --customers), or run fewer replications (--reps 1)"
+                )
+        if not keep:
+            for r in group:
+                r.customers = None
         if folder is not None:
             folder.add_results(group)
         done += 1
@@ -110,7 +137,10 @@ def _run(
     try:
         executor = make_executor(workers, scheduler)
         try:
-            results = run_experiment(variants, reps, seed, executor, on_replication)
+            results = run_experiment(
+                variants, reps, seed, executor, on_replication, keep_customers=keep
+            )
+            results.customers_note = note
         finally:
             _close(executor)
         status = "interrupted" if results.interrupted else "complete"
