@@ -227,7 +227,9 @@ def _rescale_other_shares(data: dict[str, Any], applied: Sequence[_Override]) ->
     it) keeps the shares summing to 1. Overrides that set every share are left as given
     (they must sum to 1); so are set shares that already exceed 1, which validation
     reports."""
-    segments = data.get("customers", {}).get("segments") if isinstance(data, dict) else None
+    customers = data.get("customers") if isinstance(data, dict) else None
+    # A malformed [customers] (not a table) is validation's to report, not ours to read.
+    segments = customers.get("segments") if isinstance(customers, dict) else None
     if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
         return
     fixed = {

@@ -78,3 +78,12 @@ def test_init_names_the_users_file(tmp_path: Path) -> None:
     text = target.read_text("utf-8")
     assert f"loyaltysim validate {target}" in text
     assert "scenarios/cafe.toml" not in text
+
+
+def test_a_customers_key_that_is_not_a_table_is_a_validation_problem(tmp_path: Path) -> None:
+    # Found by the CLI fuzzer: the share rescaling read `customers` as a table.
+    bad = tmp_path / "bad.toml"
+    bad.write_text('customers = 0\n[scenario]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(bad)
+    assert any("customers" in str(p) for p in caught.value.problems)
