@@ -41,6 +41,7 @@ from loyaltysim.commands.common import (
     write_atomic,
 )
 from loyaltysim.interruption import interrupted_exit_code, received, sigterm_interrupts
+from loyaltysim.output.chart_formats import CHART_FORMATS, DEFAULT_CHARTS
 from loyaltysim.output.ending import command_session, describe_failure, settle_claimed
 from loyaltysim.output.lock import OutputFolderError
 from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema
@@ -214,7 +215,16 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 @main.command()
 @click.argument("scenario", type=click.Path())
-@click.option("--no-charts", "no_charts", is_flag=True, help="Write no charts (faster).")
+@click.option(
+    "--charts",
+    "charts",
+    type=click.Choice(list(CHART_FORMATS)),
+    default=DEFAULT_CHARTS,
+    show_default=True,
+    help="Chart files in charts/: png, svg (vector, for print or editing), both, or "
+    "none (fastest: each format is drawn apart).",
+)
+@click.option("--no-charts", "no_charts", is_flag=True, help="The same as --charts none.")
 @click.option(
     "--customers/--no-customers",
     "customers",
@@ -234,6 +244,7 @@ def summary_table(summary: dict[str, Any]) -> str:
 @run_options
 def run(
     scenario: str,
+    charts: str,
     no_charts: bool,
     customers: bool | None,
     table_format: str,
@@ -244,7 +255,7 @@ def run(
     The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
     scenario.resolved.json, summary.json, timeseries.csv, defections.csv,
     replications.csv, warnings.csv, customers.csv (or .parquet with --format parquet)
-    and charts/.
+    and charts/ (PNG; --charts svg or both for SVG).
     """
     from loyaltysim.output.tables import parquet_available
     from loyaltysim.workflows.run import run_job
@@ -263,7 +274,7 @@ def run(
         workers=opts.workers,
         scheduler=opts.scheduler,
         progress=progress_reporter("simulating", opts.quiet),
-        charts=not no_charts,
+        charts=CHART_FORMATS["none" if no_charts else charts],
         customers=customers,
         table_format=table_format,
     )

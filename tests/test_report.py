@@ -41,6 +41,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--workers",
             "1",
             "--quiet",
+            "--charts",
+            "both",  # PNG and SVG: the files of both formats are checked below
             "--output",
             str(out),
         ],

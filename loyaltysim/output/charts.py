@@ -527,8 +527,11 @@ def write_run_charts(
     run_dir: Path | str,
     scenario: Scenario,
     results_by_variant: Mapping[str, Sequence[RunResult]],
+    *,
+    formats: Sequence[str] = (".png", ".svg"),
 ) -> list[Path]:
-    """Draw every chart of a run into ``run_dir/charts/`` as PNG and SVG.
+    """Draw every chart of a run into ``run_dir/charts/``, in ``formats`` (PNG and SVG
+    unless told; ``loyaltysim run`` asks for PNG alone unless ``--charts`` says otherwise).
 
     Returns
     -------
@@ -541,7 +544,7 @@ def write_run_charts(
     for name in RUN_CHARTS:
         # One figure at a time: drawing them all first would hold every canvas in memory.
         fig = _CHARTS[name](scenario, results_by_variant)
-        written += save_figure(fig, charts / name)
+        written += save_figure(fig, charts / name, formats=formats)
     return written
 
 

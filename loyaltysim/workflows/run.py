@@ -15,6 +15,7 @@ from pathlib import Path
 from loyaltysim.experiment import Results, make_executor, resolve_seed, run_experiment
 from loyaltysim.experiment.executors import DaskExecutor, Executor
 from loyaltysim.model.result import RunResult
+from loyaltysim.output.chart_formats import DEFAULT_CHART_FORMATS
 from loyaltysim.output.ending import describe_failure, mark_ended
 from loyaltysim.output.folder import DEFAULT_FORMAT, RunFolder
 from loyaltysim.output.lock import claim_run_dir
@@ -55,11 +56,14 @@ def run_job(
     scheduler: str | None = None,
     progress: Progress | None = None,
     write_files: bool = True,
-    charts: bool = True,
+    charts: bool | Sequence[str] = True,
     customers: bool | None = None,
     table_format: str = DEFAULT_FORMAT,
 ) -> Job:
     """Run the base scenario and every variant; write the results folder as it goes.
+
+    ``charts`` is True for the default chart files (PNG), False for none, or the suffixes
+    to write (``(".png", ".svg")``: see :data:`~loyaltysim.output.chart_formats.CHART_FORMATS`).
 
     ``table_format`` is "csv" (the default) or "parquet" (needs pyarrow): how the tables
     are stored once the run ends.
@@ -105,7 +109,7 @@ def _run(
     workers: int | None,
     scheduler: str | None,
     progress: Progress | None,
-    charts: bool,
+    charts: bool | Sequence[str],
     customers: bool | None = None,
 ) -> Job:
     """Simulate into ``folder``; every way out marks it complete, interrupted or failed."""
@@ -146,12 +150,13 @@ def _run(
         status = "interrupted" if results.interrupted else "complete"
         summary = results.summary() if results.replications else {}
         if folder is not None:
-            if charts and results.replications:
+            formats = DEFAULT_CHART_FORMATS if charts is True else charts or ()
+            if formats and results.replications:
                 from loyaltysim.output.charts import (
                     write_run_charts,  # matplotlib only when drawing
                 )
 
-                write_run_charts(folder.path, scenario, results.runs)
+                write_run_charts(folder.path, scenario, results.runs, formats=tuple(formats))
             folder.finish(summary or None, status)
     except KeyboardInterrupt:
         # After the experiment (which keeps finished replications on its own): while

@@ -1,0 +1,21 @@
+"""The file formats a run's charts can be written in, by the name the command line uses.
+
+Apart from :mod:`loyaltysim.output.charts` so that the command line can offer the choice
+(and ``--help`` list it) without importing matplotlib. PNG is the default: the results
+contract names ``charts/*.png``, and each format is a rendering of its own, so SVG (for
+print or editing) is drawn on request (``python benchmarks/bench_charts.py`` measures
+what each costs).
+"""
+
+from __future__ import annotations
+
+CHART_FORMATS: dict[str, tuple[str, ...]] = {
+    "png": (".png",),
+    "svg": (".svg",),
+    "both": (".png", ".svg"),
+    "none": (),
+}
+DEFAULT_CHARTS = "png"
+DEFAULT_CHART_FORMATS = CHART_FORMATS[DEFAULT_CHARTS]
+
+__all__ = ["CHART_FORMATS", "DEFAULT_CHARTS", "DEFAULT_CHART_FORMATS"]
