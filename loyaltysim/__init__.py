@@ -13,8 +13,12 @@ The Python API for researchers::
 
 from __future__ import annotations
 
-from loyaltysim.experiment import Results
+from typing import TYPE_CHECKING, Any
+
 from loyaltysim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from loyaltysim.experiment import Results
 
 __version__ = "0.1.0"
 
@@ -46,6 +50,16 @@ def run(
     return run_job(
         scenario, workers=workers, scheduler=scheduler, write_files=False, customers=customers
     ).results
+
+
+def __getattr__(name: str) -> Any:
+    """``loyaltysim.Results`` on first use: the experiment layer pulls in SimPy and SciPy,
+    which the command line's ``--help`` and ``validate`` do not need (PEP 562)."""
+    if name == "Results":
+        from loyaltysim.experiment import Results
+
+        return Results
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Results", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]

@@ -1,0 +1,69 @@
+"""`loyaltysim --help` and `loyaltysim validate` import none of the heavy libraries.
+
+They are what a user types first and most often; the simulation stack (SimPy, SciPy),
+the tables (pandas), the charts (matplotlib) and the report (Jinja2) cost several tenths
+of a second to import, so the commands that need them import them in their bodies. This
+is a structural check of which modules get imported, not a clock: the time itself is a
+figure of ``benchmarks/bench_startup.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("jinja2", "matplotlib", "pandas", "pyarrow", "scipy", "simpy")
+
+SCRIPT = """
+import sys
+from loyaltysim.cli import main
+try:
+    main(sys.argv[1:], prog_name="loyaltysim")
+except SystemExit as exc:
+    code = exc.code
+print(code)
+print(",".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _imported(*args: str) -> tuple[int, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, modules = done.stdout.strip().splitlines()[-2:]
+    return int(code), set(modules.split(","))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("validate", "scenarios/cafe.toml"),
+        # word of mouth on: validation bounds the first referrals before the exact figure
+        ("validate", "scenarios/seed-claims.toml", "scenarios/gym.toml"),
+        ("run", "--help"),
+    ],
+)
+def test_the_first_commands_import_no_heavy_library(args: tuple[str, ...]) -> None:
+    code, modules = _imported(*args)
+    assert code == 0
+    assert "loyaltysim" in modules and "click" in modules  # the check ran the command
+    assert sorted(modules & set(HEAVY)) == []
+
+
+def test_a_run_still_imports_the_simulation(tmp_path: Path) -> None:
+    # the other side of the check: the names are the modules' real top-level names
+    code, modules = _imported(
+        "run", "scenarios/cafe.toml", "--days", "5", "--reps", "1", "--workers", "1",
+        "--quiet", "--charts", "none", "--output", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert code == 0
+    assert {"simpy", "scipy", "numpy"} <= modules
