@@ -15,7 +15,11 @@ How it runs them, from a scratch folder that sees the repository's ``scenarios/`
   gives no ``--days`` or ``--reps`` gets ``--days 30 --reps 2`` appended (``calibrate``:
   ``--reps 2``; ``discover`` of a sweep folder, which simulates nothing, none; ``check``:
   ``--set guard.max_replications=4`` too, so it stops doubling early):
-  the same command, with a horizon short enough for a test. It must exit 0;
+  the same command, with a horizon short enough for a test. ``calibrate`` matches and
+  backtests the agent model with one copy of each log customer per run
+  (:data:`~loyaltysim.calibration.agents.AGENTS_PER_RUN` lowered, as
+  ``tests/test_cli_calibrate.py`` does: enough for the plumbing; the CDNOW figures are
+  the slow ``tests/validation/test_calibration_cdnow.py``'s). It must exit 0;
   ``check`` may also exit 1, which the README documents as its answer for an unsafe plan.
 - Python blocks with ``loyaltysim.load_scenario`` wrapped to set
   ``scenario.horizon_days = 30`` after the block's own overrides (the same shortening).
@@ -45,6 +49,7 @@ import pytest
 from click.testing import CliRunner
 
 import loyaltysim
+from loyaltysim.calibration import agents
 from loyaltysim.cli import EXIT_GUARD_BREACHED, EXIT_OK, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +57,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SKIP_MARKER = re.compile(r"<!--\s*docs-test:\s*skip\b.*?-->")
 SHELL = {"bash", "sh", "shell"}
 SHORT_DAYS, SHORT_REPS = "30", "2"
+SHORT_AGENTS = 2_500  # agents per calibration run: one copy of the CDNOW sample's 2,357
 SIMULATING = {"run", "check", "frontier", "compare", "sweep", "sensitivity", "discover", "facts"}
 SET_UP_TOOLS = (
     ("python", "-m", "pip"),
@@ -186,6 +192,8 @@ def run_example(example: Example, where: Path, monkeypatch: pytest.MonkeyPatch) 
         return  # run by .ci/run on a clean clone (checked below)
     if words[0] == "loyaltysim":
         args = _shortened(words[1:])
+        if args and args[0] == "calibrate":
+            monkeypatch.setattr(agents, "AGENTS_PER_RUN", SHORT_AGENTS)
         result = CliRunner().invoke(main, args, catch_exceptions=False)
         allowed = {EXIT_OK, EXIT_GUARD_BREACHED} if args[0] == "check" else {EXIT_OK}
         assert result.exit_code in allowed, f"{example}\n{shlex.join(args)}\n{result.output}"

@@ -199,8 +199,18 @@ def _unicode_report(copy: Path) -> tuple[object, object]:
     return data, build_report(data, build_charts(data), NOW)
 
 
-def _boxes(report: object) -> set[str]:
-    """The characters the PDF of ``report`` draws as empty boxes (matplotlib warns of each)."""
+@pytest.fixture(scope="module")
+def unicode_report(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The report of the run under a name in three scripts, built (charts drawn) once for
+    every font check: none of them changes it."""
+    target = tmp_path_factory.mktemp("unicode") / "copy"
+    shutil.copytree(run_dir, target)
+    return _unicode_report(target)[1]
+
+
+def _render(report: object) -> tuple[bytes, set[str]]:
+    """The PDF of ``report`` and the characters it draws as empty boxes (matplotlib warns
+    of each)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pdf = render_pdf(report)  # type: ignore[arg-type]
@@ -210,13 +220,25 @@ def _boxes(report: object) -> set[str]:
         match = re.search(r"Glyph (\d+) .*missing from font", str(w.message))
         if match:
             boxes.add(chr(int(match.group(1))))
-    return boxes
+    return pdf, boxes
 
 
-def test_the_pdf_names_every_character_its_fonts_cannot_draw(copy: Path) -> None:
+def _boxes(report: object) -> set[str]:
+    return _render(report)[1]
+
+
+@pytest.fixture(scope="module")
+def machine_pdf(unicode_report: object) -> tuple[bytes, set[str]]:
+    """That report's PDF with this machine's fonts, rendered once for the checks below."""
+    return _render(unicode_report)
+
+
+def test_the_pdf_names_every_character_its_fonts_cannot_draw(
+    unicode_report: object, machine_pdf: tuple[bytes, set[str]]
+) -> None:
     """Whatever fonts this machine has: a glyph the PDF draws as a box is named in the PDF."""
-    _, report = _unicode_report(copy)
-    boxes = _boxes(report)
+    report = unicode_report
+    _, boxes = machine_pdf
     noticed = with_font_notice(report, fonts.font_families())  # type: ignore[arg-type]
     notice = " ".join(noticed.alerts[len(report.alerts) :])  # type: ignore[attr-defined]
     assert all(f"U+{ord(ch):04X}" in notice for ch in boxes), (boxes, notice)
@@ -226,9 +248,9 @@ def test_the_pdf_names_every_character_its_fonts_cannot_draw(copy: Path) -> None
 
 
 def test_without_fallback_fonts_the_limitation_is_stated(
-    copy: Path, monkeypatch: pytest.MonkeyPatch
+    unicode_report: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, report = _unicode_report(copy)
+    report = unicode_report
     monkeypatch.setattr(fonts, "font_families", lambda: ("DejaVu Sans",))
     assert _boxes(report) == set("日本語🎉")  # the notice itself draws no box
     noticed = with_font_notice(report, ["DejaVu Sans"])  # type: ignore[arg-type]
@@ -241,8 +263,8 @@ def test_without_fallback_fonts_the_limitation_is_stated(
 @pytest.mark.skipif(
     bool(fonts.uncovered(["日"])), reason="no CJK font installed (e.g. fonts-noto-cjk)"
 )
-def test_an_installed_cjk_font_is_embedded_in_the_pdf(copy: Path) -> None:
-    _unicode_report(copy)
-    pdf = write_report(copy, "pdf", now=NOW).read_bytes()
+def test_an_installed_cjk_font_is_embedded_in_the_pdf(machine_pdf: tuple[bytes, set[str]]) -> None:
+    # The PDF write_report writes is render_pdf's (tests/test_report.py checks the file).
+    pdf, _ = machine_pdf
     names = set(re.findall(rb"/BaseFont /[A-Z]{6}\+([\w-]+)", pdf))
     assert any(not n.startswith(b"DejaVu") for n in names), names
