@@ -11,8 +11,8 @@ survives a shared, loaded machine: both sides slow down together.
 against the reference at the same size (issue #15 goal: <= 4x at 100k; 1M x 365 in
 <= 30 s of CPU and <= 600 MiB peak).
 ``horizon``: 1, 5 and 10 years at 50k and 100k customers: each horizon's wall over one
-year's, for the CLI and for the reference (goal: 10 years <= 2x one year at 50k, since
-most customers leave within a few years).
+year's, for the CLI and for the reference, and the CLI's CPU over one year's (goal:
+10 years <= 2x one year at 50k, since most customers leave within a few years).
 ``cafe``: the README's main job, ``run scenarios/cafe.toml`` (its replications and
 variants), with ``--workers 1`` and ``2`` (goal: <= 15 s on 2 idle cores), against the
 reference on all its customer-days at once (one population of initial customers x
@@ -175,7 +175,7 @@ def horizon(args: argparse.Namespace) -> None:
     script = reference_script(args.reference)
     print(f"horizon scaling: `loyaltysim run` (1 replication, --workers 1) and the reference; "
           f"medians of {args.repeat}; load average before: {load_average()}")  # fmt: skip
-    print(f"{HEADER} {'CLI vs 1y':>9} {'ref vs 1y':>9}")
+    print(f"{HEADER} {'CLI vs 1y':>9} {'ref vs 1y':>9} {'CLI cpu vs 1y':>13}")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for n in args.sizes:
@@ -188,7 +188,7 @@ def horizon(args: argparse.Namespace) -> None:
                 first = first or (ours, ref)
                 print(
                     f"{row(n, days, ours, ref)} {ours.wall / first[0].wall:>8.1f}x "
-                    f"{ref.wall / first[1].wall:>8.1f}x",
+                    f"{ref.wall / first[1].wall:>8.1f}x {ours.cpu / first[0].cpu:>12.1f}x",
                     flush=True,
                 )
 
