@@ -22,6 +22,7 @@ from typing import Any, TypedDict, Unpack
 import numpy as np
 
 from loyaltysim.analysis.metrics import METRICS
+from loyaltysim.analysis.sample_size import sensitivity_warnings, sweep_warnings
 from loyaltysim.analysis.summary import dumps, json_safe
 from loyaltysim.experiment.design import (
     OUTPUT_METRICS,
@@ -79,6 +80,8 @@ class DesignOutcome:
     skipped: int  # finished by an earlier run (resume)
     error: str | None = None
     charts: list[Path] = field(default_factory=list)
+    # What this sample cannot support, in sentences (loyaltysim.analysis.sample_size).
+    sample_warnings: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> int:
@@ -324,6 +327,8 @@ def run_sweep(
     base, params, points, root_seed = plan_sweep(source, params, sample, n, seed)
     spec = {"sample": sample, "n": n}
     outcome = run_design(source, params, points, spec, base=base, seed=root_seed, **options)
+    outcome.sample_warnings = sweep_warnings(outcome.rows)
+    finish_manifest(outcome.run_dir, sample_warnings=outcome.sample_warnings)
     if charts and outcome.rows:
         from loyaltysim.output.experiment_charts import write_sweep_chart
 
@@ -429,6 +434,8 @@ def run_sensitivity(
         evaluations=len(points),
         units={m: METRICS[m].unit if m in METRICS else "share" for m in outputs},
     )
+    analysis["sample_warnings"] = sensitivity_warnings(analysis, n)
+    outcome.sample_warnings = analysis["sample_warnings"]
     analysis = json_safe(analysis)
     atomic_write_text(outcome.run_dir / "sensitivity.json", dumps(analysis) + "\n")
     atomic_write_text(outcome.run_dir / "indices.csv", sa.indices_csv(analysis))
@@ -438,6 +445,7 @@ def run_sensitivity(
         outcome.charts = write_sensitivity_chart(outcome.run_dir, analysis)
     finish_manifest(
         outcome.run_dir,
+        sample_warnings=outcome.sample_warnings,
         ranking={m: [r["param"] for r in analysis["outputs"][m]["ranking"]] for m in outputs},
     )
     return outcome, analysis
