@@ -255,10 +255,19 @@ def test_calibrate_returns_the_fit_and_its_customers(tmp_path: Path) -> None:
     assert fit.folder is None  # no folder without output=
 
 
-def test_progress_true_shows_a_bar_or_text(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_true_draws_a_tqdm_bar(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
     loyaltysim.run(tiny, replications=2, workers=1, progress=True)
     err = capsys.readouterr().err
-    assert "simulating" in err and "2" in err
+    assert "simulating" in err and "2/2" in err  # tqdm's own counter
+
+
+def test_progress_true_without_tqdm_prints_text(
+    tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if not installed
+    loyaltysim.run(tiny, replications=2, workers=1, progress=True)
+    assert capsys.readouterr().err.splitlines() == ["simulating: 1 of 2", "simulating: 2 of 2"]
 
 
 def test_a_scenario_built_in_code_cannot_be_swept_without_its_file(tiny: Path) -> None:

@@ -200,6 +200,11 @@ def test_sweep_of_one_replication_warns_in_print_json_and_manifest(
     assert "sample warning: Each point ran one replication" in shown.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["sample_warnings"] == [shown.stdout.split("sample warning: ")[1].split("\n")[0]]
+    spec = json.loads((out / "sweep.json").read_text())
+    assert spec["sample_warnings"] == manifest["sample_warnings"]
+    # a finished sweep resumed: its warnings are results, not a different design
+    again = invoke(*args, "--no-charts", "--output", out, "--resume")
+    assert again.exit_code == 0, again.output
     printed = json.loads(invoke(*args, "--no-charts", "--json").stdout)
     assert printed["sample_warnings"] == manifest["sample_warnings"]
     enough = json.loads(invoke(*args[:-4], "--reps", 2, "--workers", 1, "--json").stdout)

@@ -17,7 +17,8 @@ The rules, and why:
 - **Sobol indices from too few base samples**: an ST interval wider than the index itself
   (``2 x ST_conf > ST``) cannot rank a parameter or say that it drives the output, and a
   first-order index above the total one (``S1 > ST``) is impossible for the model (the total
-  contains the first-order effect), so the estimates are noise. The interval half-width
+  contains the first-order effect), and so is a total index above 1 (an index is a share of
+  the output's variance): the estimates are noise. The interval half-width
   falls as ``1 / sqrt(N)``: four times the base samples halve it (Saltelli et al. 2010).
 - **Morris effects** likewise: a ``mu*`` interval wider than ``mu*`` cannot call the
   parameter a driver; more trajectories narrow it.

@@ -117,8 +117,20 @@ def _previous_design(run_dir: Path) -> dict[str, Any] | None:
     return old if has_rows else None
 
 
+# Keys of sweep.json written after the run (results, not the design): not compared on resume.
+_SPEC_RESULTS = ("sample_warnings",)
+
+
+def _add_to_spec(run_dir: Path, **updates: Any) -> None:
+    """Add result keys (:data:`_SPEC_RESULTS`) to a finished design's ``sweep.json``."""
+    path = Path(run_dir) / SWEEP_SPEC
+    spec = json.loads(path.read_text("utf-8"))
+    spec.update(updates)
+    atomic_write_text(path, dumps(spec) + "\n")
+
+
 def _spec_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    keys = sorted(set(old) | set(new))
+    keys = sorted((set(old) | set(new)) - set(_SPEC_RESULTS))
     return [k for k in keys if json_safe(old.get(k)) != json_safe(new.get(k))]
 
 
@@ -329,6 +341,7 @@ def run_sweep(
     outcome = run_design(source, params, points, spec, base=base, seed=root_seed, **options)
     outcome.sample_warnings = sweep_warnings(outcome.rows)
     finish_manifest(outcome.run_dir, sample_warnings=outcome.sample_warnings)
+    _add_to_spec(outcome.run_dir, sample_warnings=outcome.sample_warnings)
     if charts and outcome.rows:
         from loyaltysim.output.experiment_charts import write_sweep_chart
 
