@@ -12,8 +12,9 @@ The rules, and why:
   and cannot be told from chance.
 - **A ruin difference from runs without a ruin** (or with ruin in every run) is a paired
   difference of constant 0/1 indicators: its interval collapses to ``[+0.0%, +0.0%]``,
-  which reads as a measured zero but only says both risks are small (rule of three: below
-  about ``3 / n``). The guard (``check``) decides a risk against a limit instead.
+  which reads as a measured zero but only says both risks are below the one-sided 95% bound
+  of no event in ``n`` runs (``1 - 0.05^(1/n)``, the bound the run table prints). The
+  guard (``check``) decides a risk against a limit instead.
 - **Sobol indices from too few base samples**: an ST interval wider than the index itself
   (``2 x ST_conf > ST``) cannot rank a parameter or say that it drives the output, and a
   first-order index above the total one (``S1 > ST``) is impossible for the model (the total
@@ -32,6 +33,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from loyaltysim.analysis.verdict import CONFIDENCE, one_sided_bounds
+
+
+def zero_event_bound(runs: int) -> float:
+    """The one-sided upper bound of a risk never seen in ``runs`` runs (the guard's)."""
+    return one_sided_bounds(0, runs, 1.0 - CONFIDENCE)[1]
+
 
 # What to suggest for a one-replication run: enough for a t interval to be usable (the
 # 97.5% t quantile is 2.26 at 9 degrees of freedom, against 12.7 at 1).
@@ -84,7 +93,7 @@ def compare_warnings(comparison: Mapping[str, Any]) -> list[str]:
         out.append(
             f"No run of {_names([reference, *none])} went bust in {reps} replications: a ruin "
             "difference of +0.0% there is not a measured zero; it says only that each risk "
-            f"is probably below about {_pct(min(1.0, 3.0 / reps))} (the rule of three, 3/{reps}). "
+            f"is below {_pct(zero_event_bound(reps))} ({CONFIDENCE:.0%} sure). "
             "To know whether a plan's risk is acceptable, run `loyaltysim check` on it, "
             "which adds runs until it can tell."
         )
