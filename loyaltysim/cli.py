@@ -17,7 +17,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -214,7 +215,15 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path())
+@click.argument("scenario", required=False, type=click.Path())
+@click.option(
+    "--resume",
+    "resume",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="RUN_DIR",
+    help="Continue the interrupted run in RUN_DIR (no SCENARIO): only its missing "
+    "replications run, with its seed; the result equals an uninterrupted run.",
+)
 @click.option(
     "--charts",
     "charts",
@@ -243,7 +252,8 @@ def summary_table(summary: dict[str, Any]) -> str:
 )
 @run_options
 def run(
-    scenario: str,
+    scenario: str | None,
+    resume: Path | None,
     charts: str,
     no_charts: bool,
     customers: bool | None,
@@ -252,12 +262,37 @@ def run(
 ) -> None:
     """Run the base scenario and every variant; write a results folder and print a table.
 
-    The folder (results/<scenario>/<UTC time>/ unless --output) holds manifest.json,
-    scenario.resolved.json, summary.json, timeseries.csv, defections.csv,
-    replications.csv, warnings.csv, customers.csv (or .parquet with --format parquet)
-    and charts/ (PNG; --charts svg or both for SVG).
+    The folder (results/<scenario>/<UTC time>/ unless --output) holds:
+
+    \b
+      manifest.json           status (running, complete, interrupted, failed), versions,
+                              seed, scenario file and hash, overrides, command line,
+                              times, and which replications are complete
+      scenario.resolved.json  the validated scenario, every default filled in
+      summary.json            each metric's mean and 95% interval, ruin, break-even
+      timeseries.csv          one row per variant x replication x day
+      defections.csv          one row per defection (day, customer, segment, cause, ...)
+      replications.csv        one row per variant x replication (ruin, warnings, metrics)
+      warnings.csv            one row per early warning of ruin
+      customers.csv           one row per customer with the RFM columns (see --customers)
+      charts/                 customers, cash, churn_causes, defector_satisfaction,
+                              cumulative_profit and profit_vs_base, as .png
+                              (--charts svg or both for SVG)
+      .blocks.jsonl, .lock    bookkeeping: which replications the tables hold (what
+                              --resume keeps), and the lock of the run writing the folder
+
+    With --format parquet the five tables are .parquet files instead. docs/data.md
+    describes every column. An interrupted run (Ctrl-C, a kill) keeps its complete
+    replications: finish it with run --resume RUN_DIR.
     """
     from loyaltysim.output.tables import parquet_available
+
+    if resume is not None:
+        formats = CHART_FORMATS["none" if no_charts else charts]
+        _resume_run(scenario, resume, formats, customers, table_format, opts)
+        return
+    if scenario is None:
+        raise click.UsageError("give a SCENARIO file, or --resume RUN_DIR")
     from loyaltysim.workflows.run import run_job
 
     if table_format == "parquet" and not parquet_available():
@@ -278,6 +313,51 @@ def run(
         customers=customers,
         table_format=table_format,
     )
+    _run_report(job, opts)
+
+
+def _resume_run(
+    scenario: str | None,
+    resume: Path,
+    charts: Sequence[str],
+    customers: bool | None,
+    table_format: str,
+    opts: RunOptions,
+) -> None:
+    """``run --resume RUN_DIR``: the folder fixes the scenario, seed and replications."""
+    from loyaltysim.workflows.resume import ResumeError, resume_job
+
+    fixed = {
+        "SCENARIO": scenario is not None,
+        "--reps": opts.reps is not None,
+        "--days": opts.days is not None,
+        "--seed": opts.seed is not None,
+        "--set": bool(opts.sets),
+        "--output": opts.output is not None,
+        "--customers": customers is not None,
+        "--format": table_format != "csv",
+    }
+    given = [name for name, on in fixed.items() if on]
+    if given:
+        raise click.UsageError(
+            f"--resume continues the run as it was started: drop {', '.join(given)}"
+        )
+    try:
+        job = resume_job(
+            resume,
+            workers=opts.workers,
+            scheduler=opts.scheduler,
+            progress=progress_reporter("simulating", opts.quiet),
+            charts=charts,
+            command_line=sys.argv,
+        )
+    except ResumeError as exc:
+        raise click.UsageError(str(exc)) from None
+    _run_report(job, opts)
+
+
+def _run_report(job: Any, opts: RunOptions) -> None:
+    """What ``run`` prints when a job ends, and its exit code."""
     if job.results.customers_note and not opts.quiet:
         click.echo(job.results.customers_note, err=True)
     if opts.as_json:
@@ -287,7 +367,11 @@ def run(
         click.echo(f"\nresults: {job.run_dir}")
     if job.status == "interrupted":
         done = job.results.replications
-        click.echo(f"interrupted: {done} complete replication(s) kept in {job.run_dir}", err=True)
+        click.echo(
+            f"interrupted: {done} complete replication(s) kept in {job.run_dir}; finish with "
+            f"loyaltysim run --resume {job.run_dir}",
+            err=True,
+        )
         sys.exit(EXIT_INTERRUPTED)
 
 

@@ -271,18 +271,30 @@ def measure_facts(
     root_seed: int,
     executor: Executor | None = None,
     only: Collection[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Fact]:
     """Run the experiments behind the stylized facts and measure each one.
 
     ``only`` picks facts by number (all of :data:`FACT_NUMBERS` by default); only the
-    variants those facts need are run.
+    variants those facts need are run. ``progress(done, replications)`` is called as each
+    replication (all its variants) finishes.
     """
     numbers = [n for n in FACT_NUMBERS if only is None or n in only]
     world = _world(scenario)
     needed = {name for n in numbers for name in FACT_VARIANTS[n]}
     built = fact_variants(world)
     variants = [("world", world)] + [(name, sc) for name, sc in built.items() if name in needed]
-    results = run_experiment(variants, replications, root_seed, executor, keep_customers=True)
+    done = 0
+
+    def on_replication(_group: Sequence[RunResult]) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, replications)
+
+    results = run_experiment(
+        variants, replications, root_seed, executor, on_replication, keep_customers=True
+    )
     runs = results.runs
     base = runs["world"]
     facts: list[Fact] = []

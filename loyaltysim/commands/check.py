@@ -70,14 +70,16 @@ def check(scenario: str, max_ruin_risk: float | None, opts: RunOptions) -> None:
 @click.command()
 @click.argument("scenario", type=click.Path())
 @click.option(
-    "--param", required=True, metavar="KEY", help="Dotted key to vary, e.g. discount.rate."
+    "--param",
+    required=True,
+    metavar="KEY=LO:HI:STEP",
+    help="The parameter to vary and its values, as in sweep: e.g. discount.rate=0:0.5:0.025.",
 )
 @click.option(
     "--range",
     "value_range",
-    required=True,
     metavar="LO:HI:STEP",
-    help="Values of the parameter, e.g. 0:0.5:0.025.",
+    help="Deprecated: the values of a bare --param KEY (write --param KEY=LO:HI:STEP).",
 )
 @click.option("--max-ruin-risk", type=RISK, metavar="P", help="Acceptable probability of ruin.")
 @run_options
@@ -89,6 +91,10 @@ def frontier(
     Reports, per value, profit and ruin probability with 95% intervals, the largest safe
     value and the profit-maximising one, and draws the chart with the cliff marked. With
     a discount rate, set the kind too: --set discount.kind=flat.
+
+    \b
+    Example:
+      loyaltysim frontier cafe.toml --set discount.kind=flat --param discount.rate=0:0.3:0.05
     """
     from loyaltysim.analysis.verdict import zero_event_runs
     from loyaltysim.experiment import make_executor
@@ -97,6 +103,7 @@ def frontier(
     from loyaltysim.output.lock import claim_run_dir
     from loyaltysim.workflows.frontier import write_frontier
 
+    param, value_range = frontier_param(param, value_range)
     base = opts.load(scenario)
     # The sweep's parser: float noise snapped away, integer keys kept whole.
     try:
@@ -125,3 +132,25 @@ def frontier(
         click.echo(f"\nresults: {out}")
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
+
+
+def frontier_param(param: str, value_range: str | None) -> tuple[str, str]:
+    """``--param KEY=LO:HI:STEP`` (the sweep's form) as ``(KEY, LO:HI:STEP)``; the old
+    ``--param KEY --range LO:HI:STEP`` still works, with a note that it is deprecated."""
+    key, eq, values = param.partition("=")
+    if eq and value_range is not None:
+        raise click.UsageError("give the values once: --param KEY=LO:HI:STEP (without --range)")
+    if eq:
+        if not key.strip() or not values.strip():
+            raise click.BadParameter("expected KEY=LO:HI:STEP", param_hint="'--param'")
+        return key.strip(), values.strip()
+    if value_range is None:
+        raise click.BadParameter(
+            f"expected KEY=LO:HI:STEP, e.g. {param}=0:0.3:0.05", param_hint="'--param'"
+        )
+    click.echo(
+        f"note: --param KEY --range LO:HI:STEP is deprecated; write --param "
+        f"{param}={value_range} (as sweep does)",
+        err=True,
+    )
+    return param, value_range

@@ -82,7 +82,13 @@ def compare_table(data: Mapping[str, Any]) -> str:
             )
     for note in data.get("notes", []):
         lines.append(f"note: {note}")
+    lines += sample_lines(data.get("sample_warnings", []))
     return "\n".join(lines)
+
+
+def sample_lines(warnings: Sequence[str]) -> list[str]:
+    """The small-sample warnings as printed lines (empty when there are none)."""
+    return ["", *(f"sample warning: {w}" for w in warnings)] if warnings else []
 
 
 def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit: int = 20) -> str:
@@ -148,6 +154,7 @@ def sensitivity_table(analysis: Mapping[str, Any]) -> str:
                     f"{r['sigma']:>12,.4g} {'yes' if r['drives'] else 'no':>6}"
                 )
         lines.append(f"  => {block['summary']}")
+    lines += sample_lines(analysis.get("sample_warnings", []))
     return "\n".join(lines)
 
 
@@ -394,6 +401,7 @@ def sweep(
                 "points_skipped": outcome.skipped,
                 "csv": str(outcome.run_dir / "sweep.csv"),
                 "rows": outcome.rows,
+                "sample_warnings": outcome.sample_warnings,
             }
         )
     elif not opts.quiet:
@@ -401,6 +409,8 @@ def sweep(
             click.echo(f"resumed: {outcome.skipped} point(s) were already done", err=True)
         if outcome.rows:
             click.echo(sweep_table(outcome.rows, keys))
+        for line in sample_lines(outcome.sample_warnings):
+            click.echo(line)
         click.echo(f"\nresults: {outcome.run_dir / 'sweep.csv'}")
     _end(outcome.status, outcome.run_dir, outcome.finished, outcome.points, "points", outcome.error)
 

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import click
 
-from loyaltysim.commands.common import EXIT_GUARD_BREACHED, RunOptions, run_options
+from loyaltysim.commands.common import (
+    EXIT_GUARD_BREACHED,
+    RunOptions,
+    progress_reporter,
+    run_options,
+)
 
 DEFAULT = "seed-claims"
 
@@ -21,13 +26,13 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
     """Measure the stylized facts of the modelling basis on SCENARIO (eleven).
 
     Prints each fact's target, its measured value with a 95% interval, and pass or fail;
-    exits 1 if any fails. Without SCENARIO, uses the shipped seed-claims scenario, which
-    is calibrated to reproduce the practitioner claims. Each fact is an experiment on the
-    scenario over one year (see docs/model.md).
+    exits 1 if any fails. With --quiet, prints only the one-line verdict. Without
+    SCENARIO, uses the shipped seed-claims scenario, which is calibrated to reproduce the
+    practitioner claims. Each fact is an experiment on the scenario over one year (see
+    docs/model.md).
     """
-    from loyaltysim.analysis.facts import measure_facts
-    from loyaltysim.experiment import make_executor, resolve_seed
     from loyaltysim.scenario import template_text
+    from loyaltysim.workflows.facts import run_facts
 
     with tempfile.TemporaryDirectory() as tmp:
         if scenario is None:
@@ -35,22 +40,20 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
             path.write_text(template_text(DEFAULT), encoding="utf-8")
             scenario = str(path)
         loaded = opts.load(scenario)
-    reps = loaded.scenario.replications
-    measured = measure_facts(
-        loaded, reps, resolve_seed(loaded), make_executor(opts.workers, opts.scheduler)
+    outcome = run_facts(
+        loaded,
+        workers=opts.workers,
+        scheduler=opts.scheduler,
+        progress=progress_reporter("measuring", opts.quiet),
     )
-    passed = all(f.passed for f in measured)
     if opts.as_json:
-        payload = {
-            "scenario": loaded.scenario.name,
-            "replications": reps,
-            "passed": passed,
-            "facts": [f.as_dict() for f in measured],
-        }
-        click.echo(json.dumps(payload, indent=2, allow_nan=False))
-    elif not opts.quiet:
-        click.echo(f"{loaded.scenario.name}: stylized facts over {reps} replications\n")
-        for f in measured:
+        click.echo(json.dumps(outcome.as_dict(), indent=2, allow_nan=False))
+    elif opts.quiet:
+        click.echo(outcome.verdict())
+    else:
+        reps = outcome.replications
+        click.echo(f"{outcome.scenario}: stylized facts over {reps} replications\n")
+        for f in outcome.facts:
             lo, hi = f.ci95
             interval = f"[{lo:.3g}, {hi:.3g}]" if lo == lo else ""
             mark = "pass" if f.passed else "FAIL"
@@ -58,6 +61,8 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
             click.echo(f"          target: {f.target}")
             if f.detail:
                 click.echo(f"          {f.detail}")
-        click.echo(f"\n{sum(f.passed for f in measured)} of {len(measured)} facts hold.")
-    if not passed:
+        click.echo(f"\n{sum(f.passed for f in outcome.facts)} of {len(outcome.facts)} facts hold.")
+        for warning in outcome.sample_warnings:
+            click.echo(f"sample warning: {warning}")
+    if not outcome.passed:
         sys.exit(EXIT_GUARD_BREACHED)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyaltysim.analysis.metrics import metric_arrays
 from loyaltysim.analysis.stats import interval_or_none, mean_ci, wilson_interval
@@ -19,6 +19,14 @@ from loyaltysim.analysis.verdict import decide_risk
 from loyaltysim.experiment.executors import Executor
 from loyaltysim.experiment.runner import resolve_seed, run_experiment
 from loyaltysim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FRONTIER_COLUMNS = (
+    "value", "replications", "profit_mean", "profit_lo", "profit_hi", "ruined",
+    "ruin_probability", "ruin_lo", "ruin_hi", "structural_loss", "safe", "verdict",
+)  # fmt: skip
 
 
 @dataclass
@@ -99,6 +107,30 @@ class FrontierResult:
                 ],
             }
         )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per value (a pandas DataFrame), the columns of ``frontier.csv`` plus the
+        guard's verdict."""
+        import pandas as pd
+
+        rows = [
+            {
+                "value": p.value,
+                "replications": p.replications,
+                "profit_mean": p.profit_mean,
+                "profit_lo": p.profit_ci95[0],
+                "profit_hi": p.profit_ci95[1],
+                "ruined": p.ruined,
+                "ruin_probability": p.ruin_probability,
+                "ruin_lo": p.ruin_ci95[0],
+                "ruin_hi": p.ruin_ci95[1],
+                "structural_loss": p.structural_loss,
+                "safe": p.safe,
+                "verdict": p.verdict,
+            }
+            for p in self.points
+        ]
+        return pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))
 
     def table(self) -> str:
         lines = [

@@ -111,19 +111,23 @@ def run_experiment(
     on_replication: Callable[[list[RunResult]], None] | None = None,
     keep_customers: bool = False,
     first_replication: int = 0,
+    only: Sequence[int] | None = None,
 ) -> Results:
     """Run ``replications`` of every variant; call ``on_replication`` with the results of
     each replication (all variants) as soon as it is complete.
 
     On KeyboardInterrupt the finished, complete replications are returned with
     ``interrupted=True``; replications with a missing variant are dropped so that what is
-    kept stays paired.
+    kept stays paired. ``only`` runs just these replication indices (a resumed run's
+    missing ones) instead of ``first_replication`` onwards.
     """
     executor = executor or SerialExecutor()
     names = [name for name, _ in variants]
     tasks = [
         Task(name, scenario, rep, root_seed, keep_customers)
-        for rep in range(first_replication, first_replication + replications)
+        for rep in (
+            only if only is not None else range(first_replication, first_replication + replications)
+        )
         for name, scenario in variants
     ]
     waiting: dict[int, dict[str, RunResult]] = {}

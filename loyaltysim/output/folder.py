@@ -510,6 +510,11 @@ class RunFolder:
                 round((ended - self._started).total_seconds(), 3) if self._started else None
             ),
             replications_finished=self.finished_counts(),
+            # Which replications are complete (what `run --resume` keeps), by variant.
+            replications_done={
+                name: sorted(b.replication for b in self._blocks if b.variant == name)
+                for name in self.finished_counts()
+            },
         )
         if error is not None:
             manifest["error"] = error

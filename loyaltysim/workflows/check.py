@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from loyaltysim.analysis.guard import PlanVerdict, decided, judge_plan, structural_flag
+from loyaltysim.analysis.sample_size import check_warnings
 from loyaltysim.analysis.summary import dumps
 from loyaltysim.analysis.verdict import look_schedule
 from loyaltysim.experiment import make_executor, resolve_seed
@@ -33,6 +34,10 @@ from loyaltysim.output.lock import FolderLock, claim_run_dir
 from loyaltysim.scenario import Scenario, variant_scenarios
 
 CHECK_FILE = "check.json"
+CHECK_COLUMNS = (
+    "variant", "status", "breached", "structural_loss", "replications", "ruined",
+    "ruin_lower", "ruin_upper", "warning_status", "warned", "median_ruin_day", "max_ruin_risk",
+)  # fmt: skip
 
 
 @dataclass
@@ -50,6 +55,8 @@ class CheckResult:
     interrupted: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     run_dir: Path | None = None
+    # What these runs cannot support, in sentences (loyaltysim.analysis.sample_size).
+    sample_warnings: list[str] = field(default_factory=list)
 
     @property
     def breached(self) -> bool:
@@ -76,7 +83,33 @@ class CheckResult:
             "interrupted": self.interrupted,
             "flags": self.flags,
             "variants": [v.as_dict() for v in self.verdicts],
+            "sample_warnings": list(self.sample_warnings),
         }
+
+    def to_frame(self) -> Any:
+        """One row per plan (a pandas DataFrame): verdict, ruin and warning counts and
+        bounds, the runs taken."""
+        import pandas as pd
+
+        rows = []
+        for v in self.verdicts:
+            rows.append(
+                {
+                    "variant": v.variant,
+                    "status": v.ruin.status,
+                    "breached": v.breached,
+                    "structural_loss": v.structural is not None,
+                    "replications": v.replications_run,
+                    "ruined": v.ruin.events,
+                    "ruin_lower": v.ruin.lower,
+                    "ruin_upper": v.ruin.upper,
+                    "warning_status": v.warning.status,
+                    "warned": v.warning.events,
+                    "median_ruin_day": v.median_ruin_day,
+                    "max_ruin_risk": self.max_ruin_risk,
+                }
+            )
+        return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
 
     def before_day_one(self) -> list[str]:
         """The flags raised before any simulation, in words."""
@@ -110,6 +143,7 @@ class CheckResult:
             )
         else:
             lines.append("Every plan is safe.")
+        lines += [f"sample warning: {w}" for w in self.sample_warnings]
         return "\n".join(lines)
 
 
@@ -210,6 +244,7 @@ def _judge(
                 break_even=None if name == base else blocks[name]["break_even"],
             )
         )
+    result.sample_warnings = check_warnings(result.verdicts, scenario.guard.max_replications)
     if held is not None:
         result.run_dir = _write(
             result, seq, scenario, held.path, scenario_path, overrides, command_line

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loyaltysim.analysis.metrics import metric_arrays
+from loyaltysim.analysis.sample_size import compare_warnings
 from loyaltysim.analysis.summary import break_even_block, dumps, json_safe, realised_lifts
 from loyaltysim.experiment.compare import (
     CHART_METRICS,
@@ -154,6 +155,7 @@ def run_compare(
         table = metric_table(runs, scenarios)
         diffs = differences(table, names[0])
         comparison = comparison_data(entries, table, diffs, root_seed, notes)
+        comparison["sample_warnings"] = compare_warnings(comparison)
         summary["comparison"] = comparison
     outcome = CompareOutcome(
         folder.path if folder else None,

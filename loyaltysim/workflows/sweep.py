@@ -22,6 +22,7 @@ from typing import Any, TypedDict, Unpack
 import numpy as np
 
 from loyaltysim.analysis.metrics import METRICS
+from loyaltysim.analysis.sample_size import sensitivity_warnings, sweep_warnings
 from loyaltysim.analysis.summary import dumps, json_safe
 from loyaltysim.experiment.design import (
     OUTPUT_METRICS,
@@ -79,6 +80,8 @@ class DesignOutcome:
     skipped: int  # finished by an earlier run (resume)
     error: str | None = None
     charts: list[Path] = field(default_factory=list)
+    # What this sample cannot support, in sentences (loyaltysim.analysis.sample_size).
+    sample_warnings: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> int:
@@ -114,8 +117,20 @@ def _previous_design(run_dir: Path) -> dict[str, Any] | None:
     return old if has_rows else None
 
 
+# Keys of sweep.json written after the run (results, not the design): not compared on resume.
+_SPEC_RESULTS = ("sample_warnings",)
+
+
+def _add_to_spec(run_dir: Path, **updates: Any) -> None:
+    """Add result keys (:data:`_SPEC_RESULTS`) to a finished design's ``sweep.json``."""
+    path = Path(run_dir) / SWEEP_SPEC
+    spec = json.loads(path.read_text("utf-8"))
+    spec.update(updates)
+    atomic_write_text(path, dumps(spec) + "\n")
+
+
 def _spec_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    keys = sorted(set(old) | set(new))
+    keys = sorted((set(old) | set(new)) - set(_SPEC_RESULTS))
     return [k for k in keys if json_safe(old.get(k)) != json_safe(new.get(k))]
 
 
@@ -324,6 +339,9 @@ def run_sweep(
     base, params, points, root_seed = plan_sweep(source, params, sample, n, seed)
     spec = {"sample": sample, "n": n}
     outcome = run_design(source, params, points, spec, base=base, seed=root_seed, **options)
+    outcome.sample_warnings = sweep_warnings(outcome.rows)
+    finish_manifest(outcome.run_dir, sample_warnings=outcome.sample_warnings)
+    _add_to_spec(outcome.run_dir, sample_warnings=outcome.sample_warnings)
     if charts and outcome.rows:
         from loyaltysim.output.experiment_charts import write_sweep_chart
 
@@ -429,6 +447,8 @@ def run_sensitivity(
         evaluations=len(points),
         units={m: METRICS[m].unit if m in METRICS else "share" for m in outputs},
     )
+    analysis["sample_warnings"] = sensitivity_warnings(analysis, n)
+    outcome.sample_warnings = analysis["sample_warnings"]
     analysis = json_safe(analysis)
     atomic_write_text(outcome.run_dir / "sensitivity.json", dumps(analysis) + "\n")
     atomic_write_text(outcome.run_dir / "indices.csv", sa.indices_csv(analysis))
@@ -438,6 +458,7 @@ def run_sensitivity(
         outcome.charts = write_sensitivity_chart(outcome.run_dir, analysis)
     finish_manifest(
         outcome.run_dir,
+        sample_warnings=outcome.sample_warnings,
         ranking={m: [r["param"] for r in analysis["outputs"][m]["ranking"]] for m in outputs},
     )
     return outcome, analysis
