@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from loyaltysim.model.log_customers import NAMES, drawn_parameters
 from loyaltysim.scenario.schema import Scenario
@@ -46,6 +45,8 @@ def _without(values: np.ndarray, share: float | None) -> list[float] | None:
     y = values[np.isfinite(values)]
     if share is None or len(y) < 2:
         return None
+    from scipy import stats  # here: only runs with parameter uncertainty pay its import
+
     half = stats.t.ppf((1 + LEVEL) / 2, len(y) - 1) * y.std(ddof=1) * np.sqrt(1 - share)
     half /= np.sqrt(len(y))
     return [float(y.mean() - half), float(y.mean() + half)]

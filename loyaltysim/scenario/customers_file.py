@@ -9,18 +9,20 @@ summary: repeat purchases x, recency t_x and age T).
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 COLUMNS = ("customer", "frequency", "recency_weeks", "T_weeks")
 
 
 def resolve(value: str, scenario_file: str) -> Path:
-    """The file ``value`` names, relative to the scenario file's folder (or the current
-    folder for a scenario given as text)."""
+    """The file ``value`` names, made absolute: relative to the scenario file's folder (or
+    the current folder for a scenario given as text). String operations only, so that any
+    name (one with a NUL, say) reaches :func:`problem` to be reported."""
     path = Path(value).expanduser()
-    if path.is_absolute() or scenario_file.startswith("<"):
-        return path
-    return Path(scenario_file).parent / path
+    if not path.is_absolute() and not scenario_file.startswith("<"):
+        path = Path(scenario_file).parent / path
+    return Path(os.path.abspath(path))
 
 
 def problem(path: Path) -> tuple[str, str] | None:
@@ -36,7 +38,7 @@ def problem(path: Path) -> tuple[str, str] | None:
         return f"the log's customers file {path} does not exist", hint
     except IsADirectoryError:
         return f"the log's customers file {path} is a directory", hint
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, ValueError, csv.Error) as exc:  # ValueError: a NUL in the name, bad UTF-8
         return f"the log's customers file {path} cannot be read: {exc}", hint
     missing = [c for c in COLUMNS if c not in header]
     if missing:

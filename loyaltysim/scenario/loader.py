@@ -252,7 +252,7 @@ def _with_customers_file(scenario: Scenario, file: str, locator: _Locator) -> Sc
         return scenario
     from loyaltysim.scenario import customers_file
 
-    path = customers_file.resolve(value, file).resolve()
+    path = customers_file.resolve(value, file)
     found = customers_file.problem(path)
     if found is not None:
         line = locator.line(("calibration", "customers"))
