@@ -61,6 +61,12 @@ def test_the_written_scenario_is_commented_validates_and_runs(
     fit = calibrated["payload"]["models"]["pareto_nbd"]["params"]
     assert seg.visit_heterogeneity == pytest.approx(fit["r"], rel=1e-5)
     assert scenario.customers.initial > 0
+    # The run starts from the log's customers, written beside the scenario (issue #13 item 4).
+    assert scenario.calibration.customers == str(path.with_suffix(".customers.csv"))
+    assert calibrated["payload"]["customers_file"] == scenario.calibration.customers
+    assert scenario.calibration.visit_scale == pytest.approx(
+        calibrated["payload"]["agent"]["visit_scale"], rel=1e-5
+    )
     # Each fitted figure says where it comes from, with an interval; the rest is declared.
     for figure in ("visits_per_month", "visit_heterogeneity", "price =", "initial ="):
         after = text.split(figure, 1)[1].split("\n", 2)[1]
