@@ -61,6 +61,12 @@ def test_the_written_scenario_is_commented_validates_and_runs(
     fit = calibrated["payload"]["models"]["pareto_nbd"]["params"]
     assert seg.visit_heterogeneity == pytest.approx(fit["r"], rel=1e-5)
     assert scenario.customers.initial > 0
+    # The run starts from the log's customers, written beside the scenario (issue #13 item 4).
+    assert scenario.calibration.customers == str(path.with_suffix(".customers.csv"))
+    assert calibrated["payload"]["customers_file"] == scenario.calibration.customers
+    assert scenario.calibration.visit_scale == pytest.approx(
+        calibrated["payload"]["agent"]["visit_scale"], rel=1e-5
+    )
     # Each fitted figure says where it comes from, with an interval; the rest is declared.
     for figure in ("visits_per_month", "visit_heterogeneity", "price =", "initial ="):
         after = text.split(figure, 1)[1].split("\n", 2)[1]
@@ -145,3 +151,18 @@ def test_contradictory_dates_are_a_usage_error(tmp_path: Path) -> None:
     args = ["calibrate", str(log), "--calibration-end", "2024-03-01", "--holdout-end", "2024-02-01"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "must come after" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_a_log_that_cannot_be_read_exits_3_as_a_missing_scenario_does(
+    kind: str, tmp_path: Path
+) -> None:
+    # The contract's table: 2 is a usage error, 3 a bad input file, in every command.
+    log = tmp_path / "sales.csv"
+    if kind == "directory":
+        log.mkdir()
+    result = CliRunner().invoke(main, ["calibrate", str(log), "--results", str(tmp_path / "f")])
+    assert result.exit_code == 3, result.output
+    reason = "no such file" if kind == "missing" else "is a directory, not a file"
+    assert result.stderr.splitlines() == [f"{log}: {reason}"]
+    assert not (tmp_path / "f").exists()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from loyaltysim.analysis.metrics import METRIC_NAMES, metric_arrays
+from loyaltysim.analysis.parameter_uncertainty import parameter_uncertainty_block
 from loyaltysim.analysis.stats import (
     interval_or_none,
     mean_ci,
@@ -316,5 +317,6 @@ def summarize(
         "base": base_name,
         "confidence_level": LEVEL,
     }
+    summary.update(parameter_uncertainty_block(scenario, metrics, reps, seed))
     safe: dict[str, Any] = json_safe(summary)
     return safe

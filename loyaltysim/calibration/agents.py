@@ -194,6 +194,11 @@ def backtest_scenario(scenario: Scenario, days: int) -> Scenario:
                 }
             ),
             "variants": (),
+            # The agents here are drawn by this module (copies, weights, strata), at the
+            # fit's estimates: a run's own [calibration] draws would replace them.
+            "calibration": scenario.calibration.model_copy(
+                update={"customers": "", "parameter_uncertainty": False}
+            ),
         }
     )
 

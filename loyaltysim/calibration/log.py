@@ -36,7 +36,9 @@ class LogProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.column}: {self.message}"
+        # Line 0: a problem of the whole file (it is not there, say), as a scenario's.
+        where = f"{self.file}:{self.line}: " if self.line > 0 else f"{self.file}: "
+        return f"{where}{self.column + ': ' if self.column else ''}{self.message}"
 
 
 class LogError(Exception):
@@ -130,8 +132,15 @@ def read_log(path: Path | str, spec: LogSpec = LogSpec()) -> PurchaseLog:
         raise LogError(
             [LogProblem(name, 1, "(file)", f"not a readable table: {message}")]
         ) from None
+    except FileNotFoundError:
+        # Exit 3 with the scenario loader's words: an input file that is not there is a
+        # bad input, as a missing scenario file is in every other command.
+        raise LogError([LogProblem(name, 0, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise LogError([LogProblem(name, 0, "", "is a directory, not a file")]) from None
     except OSError as exc:
-        raise LogError([LogProblem(name, 1, "(file)", f"cannot read: {exc}")]) from None
+        reason = exc.strerror or str(exc)
+        raise LogError([LogProblem(name, 0, "", f"cannot read the file: {reason}")]) from None
 
     problems: list[LogProblem] = []
     present = [str(c) for c in table.columns]

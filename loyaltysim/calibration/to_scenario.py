@@ -186,7 +186,20 @@ def calibrated_figures(
     return Calibrated(visits, shape, price, spend, spread, initial, prospects, hazard, surv)
 
 
-def scenario_dict(name: str, fig: Calibrated, seed: int) -> dict[str, Any]:
+def calibration_section(fits: dict[str, btyd.Fit], scales: Scales) -> dict[str, Any]:
+    """``[calibration]``: the BG/NBD fit (weeks), its covariance when the Hessian gave one,
+    and the visit scale; the customers file is named by the text that is written."""
+    bg = fits["bg_nbd"]
+    out: dict[str, Any] = {n: _round(bg[n]) for n in bg.names}
+    if np.all(np.isfinite(bg.cov_log)):
+        out["covariance"] = [[float(f"{v:.6g}") for v in row] for row in bg.cov_log]
+    out["visit_scale"] = _round(scales.visit_scale)
+    return out
+
+
+def scenario_dict(
+    name: str, fig: Calibrated, seed: int, calibration: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The scenario's fitted keys (the rest take their defaults)."""
     price = max(fig.price.value, 0.01)  # a log of free items has none; the schema wants one
     ratio = price / _BUSINESS.price
@@ -212,6 +225,7 @@ def scenario_dict(name: str, fig: Calibrated, seed: int) -> dict[str, Any]:
         },
         "competitor": {"price": _round(_COMPETITOR.price * ratio)},
         "behaviour": {k: _round(v) for k, v in beh.items()},
+        **({"calibration": calibration} if calibration else {}),
     }
 
 
@@ -225,8 +239,10 @@ def scenario_text(
     source: str,
     periods: str,
     fits: dict[str, btyd.Fit],
+    customers_file: str | None = None,
 ) -> str:
-    """The scenario as a commented TOML file."""
+    """The scenario as a commented TOML file; ``customers_file`` (beside it) makes a run
+    start from the log's customers."""
     b, c, seg = data["business"], data["customers"], data["customers"]["segments"][0]
     beh = data["behaviour"]
     lines = [
@@ -296,6 +312,38 @@ def scenario_text(
         ),
     ]
     lines += [f"{k} = {v!r}" for k, v in beh.items()]
+    cal = data.get("calibration")
+    if cal:
+        lines += ["", "[calibration]"]
+        if customers_file:
+            lines += [
+                f"customers = {_toml_str(customers_file)}",
+                *_comment(
+                    "The log's customers (beside this file): a run starts from them, each "
+                    "agent's purchase rate and alive-probability drawn from the BG/NBD "
+                    "posterior given its history, so customers.initial is not used. Remove "
+                    "this line to draw customers.initial customers from the segment instead."
+                ),
+            ]
+        lines += _comment(
+            "The BG/NBD fit (weeks) the posterior comes from, and the occasions per purchase "
+            "of the model (visit_scale, found by simulation)."
+        )
+        lines += [f"{k} = {cal[k]!r}" for k in ("r", "alpha", "a", "b")]
+        if "covariance" in cal:
+            lines += _comment("Covariance of log(r), log(alpha), log(a), log(b): the fit's.")
+            cov = cal["covariance"]
+            rows = ", ".join("[" + ", ".join(repr(v) for v in row) + "]" for row in cov)
+            lines.append(f"covariance = [{rows}]")
+        lines.append(f"visit_scale = {cal['visit_scale']!r}")
+        if "covariance" in cal:
+            lines += [
+                "parameter_uncertainty = false",
+                *_comment(
+                    "true: each replication draws r, alpha, a, b from their sampling "
+                    "distribution, so the intervals include what the log does not pin down."
+                ),
+            ]
     return "\n".join(lines) + "\n"
 
 

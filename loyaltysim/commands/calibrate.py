@@ -26,7 +26,9 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 
 
 @click.command()
-@click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+# Not ``exists=True``: click would make a missing log a usage error (exit 2), where every
+# other command exits 3 for an input file that is not there (read_log says so).
+@click.argument("log", type=click.Path(path_type=Path))
 @click.option("--customer-col", default="customer_id", show_default=True, help="Customer id.")
 @click.option("--date-col", default="date", show_default=True, help="Date of the purchase.")
 @click.option("--amount-col", default="amount", show_default=True, help="Amount paid.")
@@ -98,7 +100,7 @@ def calibrate(
     Purchases by one customer on one day are one occasion. With --holdout-end, the models
     (and the agent model, simulated from the log's customers) predict the holdout and are
     compared with what happened. Exit 0 on success, 3 for a bad log (every problem as
-    FILE:LINE: column: message), 4 when the fit fails.
+    FILE:LINE: column: message) or one that cannot be read, 4 when the fit fails.
     """
     from loyaltysim.calibration.btyd import FitError
     from loyaltysim.calibration.log import LogError, LogSpec

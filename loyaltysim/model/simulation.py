@@ -39,6 +39,7 @@ from loyaltysim.model.base import (
 from loyaltysim.model.contact import ContactMixin
 from loyaltysim.model.customers import add_customers, draw_segments
 from loyaltysim.model.defection import DefectionMixin
+from loyaltysim.model.log_customers import add_log_customers, replication_scenario
 from loyaltysim.model.market import MarketMixin, poisson_from_uniform
 from loyaltysim.model.monitor import Monitor
 from loyaltysim.model.population import (
@@ -77,6 +78,8 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         variant: str = "base",
         keep_customers: bool = False,
     ) -> None:
+        # [calibration]: this replication's fitted parameters and the log's customers.
+        scenario = replication_scenario(scenario, replication, root_seed)
         self.sc = scenario
         self.beh = scenario.behaviour
         self.biz = scenario.business
@@ -122,6 +125,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         add_customers(
             self.pop, scenario, seg, 0, ORIGIN_INITIAL, self.rng["population"], prior_tenure=True
         )
+        add_log_customers(self.pop, scenario, replication, root_seed)
 
     # ----------------------------------------------------------------- processes
     def run(self) -> RunResult:

@@ -241,7 +241,24 @@ def _load(text: str, file: str, overrides: Mapping[str, object] | Sequence[str] 
         ordered = sorted(_unique(problems), key=lambda p: (p.file != file, p.line))
         raise ScenarioError(ordered)
     assert scenario is not None  # _resolve returns a scenario when it finds no problem
-    return scenario
+    return _with_customers_file(scenario, file, locator)
+
+
+def _with_customers_file(scenario: Scenario, file: str, locator: _Locator) -> Scenario:
+    """Check the file of ``calibration.customers`` and keep its path absolute (a run's
+    workers and its resolved scenario do not know the scenario file's folder)."""
+    value = scenario.calibration.customers
+    if not value:
+        return scenario
+    from loyaltysim.scenario import customers_file
+
+    path = customers_file.resolve(value, file)
+    found = customers_file.problem(path)
+    if found is not None:
+        line = locator.line(("calibration", "customers"))
+        raise ScenarioError([Problem(file, line, "calibration.customers", *found)])
+    calibration = scenario.calibration.model_copy(update={"customers": str(path)})
+    return scenario.model_copy(update={"calibration": calibration})
 
 
 def _check_variants(

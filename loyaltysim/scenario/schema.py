@@ -10,9 +10,9 @@ frozen. Loading files, locating errors on their lines and applying overrides liv
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, Strict, ValidationInfo, field_validator, model_validator
 
 from loyaltysim.config import Frozen
 from loyaltysim.followups import DEFAULT_CHANNELS, Channel, ChannelOverride, Followup
@@ -463,6 +463,73 @@ class Behaviour(Frozen):
     )
 
 
+class Calibration(Frozen):
+    """``[calibration]``: what ``loyaltysim calibrate`` fitted to a purchase log, for a run
+    to start from the log's own customers and to carry the fit's uncertainty.
+
+    The BG/NBD fit (Fader, Hardie & Lee 2005) is in weeks, as the fit reports it;
+    ``covariance`` is that of the logarithms of (r, alpha, a, b), the inverse Hessian of the
+    fit. See docs/calibration.md.
+    """
+
+    customers: str = Field(
+        "",
+        description="CSV of the log's customers (columns customer, frequency, recency_weeks, "
+        "T_weeks; relative to the scenario file): the run starts from them, each agent's "
+        "purchase rate and alive-probability drawn from the BG/NBD posterior given its "
+        "history, instead of drawing customers.initial customers from the segments",
+    )
+    r: float | None = Field(None, gt=0.0, le=1e6, description="BG/NBD r (Gamma shape of rates)")
+    alpha: float | None = Field(None, gt=0.0, le=1e9, description="BG/NBD alpha (weeks)")
+    a: float | None = Field(None, gt=0.0, le=1e9, description="BG/NBD a (Beta of dropout)")
+    b: float | None = Field(None, gt=0.0, le=1e9, description="BG/NBD b (Beta of dropout)")
+    # Strict(False) on the tuples only lets TOML arrays (lists) in; the floats stay strict.
+    covariance: tuple[Annotated[tuple[float, ...], Strict(False)], ...] = Field(
+        (),
+        strict=False,
+        description="4x4 covariance of log(r), log(alpha), log(a), log(b)",
+    )
+    visit_scale: float = Field(
+        1.0,
+        gt=0.0,
+        le=1e6,
+        description="occasion rate per purchase rate (found by simulation by calibrate)",
+    )
+    parameter_uncertainty: bool = Field(
+        False,
+        description="each replication draws (r, alpha, a, b) from their sampling "
+        "distribution (normal on the logarithms, the covariance), so intervals include what "
+        "the log does not pin down",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Calibration:
+        if not (self.customers or self.parameter_uncertainty):
+            return self
+        missing = [k for k in ("r", "alpha", "a", "b") if getattr(self, k) is None]
+        if missing:
+            need = "customers" if self.customers else "parameter_uncertainty"
+            raise ValueError(
+                f"calibration.{need} needs the BG/NBD fit: set calibration."
+                + ", calibration.".join(missing)
+                + " (loyaltysim calibrate writes them)"
+            )
+        if self.parameter_uncertainty:
+            cov = self.covariance
+            if len(cov) != 4 or any(len(row) != 4 for row in cov):
+                raise ValueError(
+                    "calibration.parameter_uncertainty needs calibration.covariance, the 4x4 "
+                    "covariance of the log-parameters (loyaltysim calibrate writes it)"
+                )
+            if not all(math.isfinite(v) for row in cov for v in row) or any(
+                cov[i][i] < 0 for i in range(4)
+            ):
+                raise ValueError(
+                    "calibration.covariance must be finite with a non-negative diagonal"
+                )
+        return self
+
+
 class Variant(Frozen):
     """``[[variants]]``: an alternative run against the base with common random numbers."""
 
@@ -483,6 +550,7 @@ class Scenario(Frozen):
     channels: dict[ChannelName, ChannelOverride] = Field(default_factory=dict)
     guard: Guard = Guard()
     behaviour: Behaviour = Behaviour()
+    calibration: Calibration = Calibration()
     # strict=False on tuple fields only lets TOML arrays (lists) in; items stay strict.
     variants: tuple[Variant, ...] = Field((), max_length=1000, strict=False)
 

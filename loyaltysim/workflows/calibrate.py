@@ -160,10 +160,24 @@ def calibrate(
         notes.append("a defection hazard reached the schema's bound of 100 a year")
     figures = ts.calibrated_figures(all_fits, s, scales, _new_recent(log, s), seed=options.seed)
     name = f"Customers of {log_path.stem}"
-    data = ts.scenario_dict(name, figures, options.seed)
+    data = ts.scenario_dict(name, figures, options.seed, ts.calibration_section(fits, scales))
     scenario = ts.build_scenario(data)
     period_text = f"calibration {periods.start} to {periods.calibration_end}"
     text = ts.scenario_text(data, figures, log_path.name, period_text, all_fits)
+    # The written scenarios start from the log's customers, in a file beside each.
+    output_customers = (
+        None if options.output is None else options.output.with_suffix(".customers.csv")
+    )
+    folder_text = ts.scenario_text(
+        data, figures, log_path.name, period_text, all_fits, "customers.csv"
+    )
+    output_text = (
+        None
+        if output_customers is None
+        else ts.scenario_text(
+            data, figures, log_path.name, period_text, all_fits, output_customers.name
+        )
+    )
 
     payload: dict[str, Any] = {
         "log": str(log_path),
@@ -242,11 +256,16 @@ def calibrate(
 
     folder = None
     if options.write_files:
-        if options.output is not None:
-            _write_text(options.output, text)
         folder = _folder(options, log_path)
         payload["results"] = str(folder)
-        _write_folder(folder, payload, text, s, fits, truth, predictions)
+        _write_folder(folder, payload, folder_text, s, fits, truth, predictions)
+        if options.output is not None and output_text is not None:
+            assert output_customers is not None
+            _write_text(output_customers, _csv(_history_columns(s)))
+            _write_text(options.output, output_text)
+        payload["customers_file"] = (
+            str(output_customers) if output_customers is not None else str(folder / "customers.csv")
+        )
     return Calibration(payload, scenario, text, folder, notes, s, fits, scales)
 
 
@@ -302,6 +321,17 @@ def _csv(columns: dict[str, Any]) -> str:
     return buffer.getvalue()
 
 
+def _history_columns(s: CustomerSummary) -> dict[str, Any]:
+    """Each customer's history at the calibration end, in weeks: the columns a scenario's
+    ``calibration.customers`` file needs (loyaltysim.scenario.customers_file)."""
+    return {
+        "customer": s.ids,
+        "frequency": s.frequency,
+        "recency_weeks": s.recency,
+        "T_weeks": s.T,
+    }
+
+
 def _write_folder(
     folder: Path,
     payload: dict[str, Any],
@@ -316,10 +346,7 @@ def _write_folder(
     _write_text(folder / "scenario.toml", text)
     x, tx, T = s.frequency.astype(float), s.recency, s.T
     columns: dict[str, Any] = {
-        "customer": s.ids,
-        "frequency": s.frequency,
-        "recency_weeks": tx,
-        "T_weeks": T,
+        **_history_columns(s),
         "monetary_value": s.monetary,
         "p_alive_bg_nbd": btyd.bgnbd_p_alive(fits["bg_nbd"], x, tx, T),
     }
