@@ -121,7 +121,7 @@ def frontier(
     if opts.as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, allow_nan=False))
     elif not opts.quiet:
-        click.echo(result.table())
+        click.echo(result.table(base.scenario.currency))
         click.echo(f"\nresults: {out}")
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)

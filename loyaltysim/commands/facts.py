@@ -39,6 +39,8 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
     measured = measure_facts(
         loaded, reps, resolve_seed(loaded), make_executor(opts.workers, opts.scheduler)
     )
+    from loyaltysim.scenario.money import number
+
     passed = all(f.passed for f in measured)
     if opts.as_json:
         payload = {
@@ -52,9 +54,10 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
         click.echo(f"{loaded.scenario.name}: stylized facts over {reps} replications\n")
         for f in measured:
             lo, hi = f.ci95
-            interval = f"[{lo:.3g}, {hi:.3g}]" if lo == lo else ""
+            interval = f"[{number(lo, minus='-')}, {number(hi, minus='-')}]" if lo == lo else ""
             mark = "pass" if f.passed else "FAIL"
-            click.echo(f"{f.number:>2}. {mark}  {f.name}: {f.value:.3g} {interval}")
+            value = number(f.value, minus="-")  # never e-notation: -21,800, not -2.18e+04
+            click.echo(f"{f.number:>2}. {mark}  {f.name}: {value} {interval}")
             click.echo(f"          target: {f.target}")
             if f.detail:
                 click.echo(f"          {f.detail}")

@@ -58,4 +58,5 @@ def frontier_figure(result: FrontierResult, scenario: Scenario) -> Any:
         result.largest_safe,
         result.most_profitable,
         max_ruin_probability=result.max_ruin_risk,
+        currency=scenario.scenario.currency,
     )

@@ -38,9 +38,9 @@ def _vertical_lines_at(fig: Figure) -> list[float]:
 
 
 def test_frontier_marks_the_cliff_and_the_best(tmp_path: Path) -> None:
-    fig = _frontier(0.10, 0.10, max_ruin_probability=0.05)
+    fig = _frontier(0.10, 0.10, max_ruin_probability=0.05, currency="EUR")
     profit_ax, risk_ax = fig.axes
-    assert "currency" in profit_ax.get_ylabel() and "ruin" in risk_ax.get_ylabel()
+    assert "EUR" in profit_ax.get_ylabel() and "ruin" in risk_ax.get_ylabel()  # issue #16
     assert risk_ax.get_ylim() == (0.0, 1.0)
     assert _vertical_lines_at(fig) == [0.15]  # the cliff: the first value past safe_max
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
