@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from loyaltysim.output.report_data import RunData
+from loyaltysim.scenario.money import money
 
 __all__ = [
     "Parameter",
     "command_line",
     "parameters",
+    "plain_assumptions",
     "reproduce_command",
     "reproduce_rows",
     "variant_changes",
@@ -55,13 +57,15 @@ _UTILITY_KEYS = frozenset(
 )
 
 
-def _unit(path: str, value: Any, meta: Any) -> str:
-    """A parameter's unit, from its name and bounds (the schema states units in words)."""
+def _unit(path: str, value: Any, meta: Any, currency: str | None = None) -> str:
+    """A parameter's unit, from its name and bounds (the schema states units in words);
+    money is in ``currency`` (the scenario's), or plain "money" without one."""
     leaf = path.rsplit(".", 1)[-1]
+    cash = currency or "money"
     if isinstance(value, bool | str):
         return ""
     if leaf in ("fixed_costs_per_month", "monthly_budget"):
-        return "money/month"
+        return f"{cash} a month"
     if leaf.endswith("switching_cost") or leaf in _UTILITY_KEYS:
         return "utility"
     if leaf.endswith("_per_month"):
@@ -71,7 +75,7 @@ def _unit(path: str, value: Any, meta: Any) -> str:
     if leaf.endswith("_hazard"):
         return "per year"
     if leaf.endswith(_MONEY_ENDINGS):
-        return "money"
+        return cash
     if leaf == "initial":
         return "customers"
     if leaf in ("replications", "seed", "visits") or leaf.endswith("_points"):
@@ -144,12 +148,116 @@ def parameters(data: RunData) -> list[Parameter]:
                     else:
                         out.append(Parameter(f"{path}.{key}", _format_value(item), "", ""))
             else:
-                out.append(
-                    Parameter(path, _format_value(value), _unit(path, value, info), description)
-                )
+                unit = _unit(path, value, info, data.currency)
+                out.append(Parameter(path, _format_value(value), unit, description))
 
     walk(scenario, "")
     return out
+
+
+# The groups of the plain-words assumptions: (key prefix, heading). Keys of other tables
+# (the seed, the guard's mechanics, survey and channel details) are in the appendix only.
+PLAIN_GROUPS: tuple[tuple[str, str], ...] = (
+    ("business.", "The business"),
+    ("customers.", "The customers"),
+    ("competitor.", "The competitor"),
+    ("discount.", "The base's discount"),
+    ("followup.", "The base's follow-up contacts"),
+    ("behaviour.", "How customers behave (the model's research-based defaults, unless changed)"),
+)
+_NONE = {"discount.": "No discount is given", "followup.": "No follow-up contacts are made"}
+_PERCENT_WORDS = ("share", "chance", "rate", "probability", "fraction", "discount")
+
+
+def _plain_value(p: Parameter, default: Any, currency: str | None) -> str:
+    """A value as a client reads it: shares as percentages, money in the currency, days
+    and counts with their units; a behavioural value the scenario changed says so."""
+    leaf = p.path.rsplit(".", 1)[-1]
+    text = p.value
+    try:
+        number: float | None = float(p.value.replace(",", ""))
+    except ValueError:
+        number = None
+    words = leaf + " " + p.description
+    share = any(w in words for w in _PERCENT_WORDS)
+    if number is not None and p.unit in (currency or "money", f"{currency or 'money'} a month"):
+        digits = 0 if number == int(number) else 2
+        text = money(number, currency, digits=digits)
+        if p.unit.endswith(" a month"):
+            text += " a month"
+    elif number is not None and share and p.unit in ("fraction 0..1", "per month"):
+        whole = abs(number * 100 - round(number * 100)) < 1e-9
+        text = f"{number:.0%}" if whole else f"{number:.1%}"
+        if p.unit == "per month":
+            text += " a month"
+    elif p.unit == "fraction 0..1":
+        text = f"{p.value} (on 0 to 1)"
+    elif p.unit == "customers" and number is not None:
+        text = f"{number:,.0f} customers"
+    elif p.unit and p.unit != "utility":
+        text = f"{p.value} {p.unit}"
+    changed = default is not None and _format_value(default) != p.value
+    if changed and p.path.startswith("behaviour."):
+        text += f" (changed; default {_format_value(default)})"
+    return text
+
+
+def _default(scenario: Any, path: str) -> Any:
+    """The schema's default of the key at ``path`` of ``scenario`` (None when unknown)."""
+    from pydantic import BaseModel
+
+    node: Any = scenario
+    info = None
+    for part in path.split("."):
+        if isinstance(node, BaseModel):
+            info = type(node).model_fields.get(part)
+            node = getattr(node, part, None)
+        elif isinstance(node, tuple) and part.isdigit():
+            node, info = node[int(part)], None
+        else:
+            return None
+    if info is None or info.default is None or not isinstance(info.default, int | float | str):
+        return None
+    return info.default
+
+
+def plain_assumptions(data: RunData) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``[(heading, [(what, value), ...]), ...]``: the scenario's assumptions in words.
+
+    Each key's words are its schema description (the one the schema's errors and the docs
+    use), its value with its unit; the dotted keys themselves are in the appendix.
+    """
+    params = parameters(data)
+    segments = [
+        str(s.get("name")) for s in (data.resolved.get("customers") or {}).get("segments", [])
+    ]
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for prefix, heading in PLAIN_GROUPS:
+        rows: list[tuple[str, str]] = []
+        for p in params:
+            if not p.path.startswith(prefix) or (p.path.endswith(".kind") and p.value == "none"):
+                continue
+            if p.path == prefix + "kind":
+                rows.append(("Kind", p.value.replace("_", " ")))
+                continue
+            if not p.description:
+                continue
+            what = p.description[0].upper() + p.description[1:]
+            parts = p.path.split(".")
+            if parts[:2] == ["customers", "segments"] and len(parts) > 3:
+                if parts[3] == "name":
+                    continue
+                index = int(parts[2])
+                name = segments[index] if index < len(segments) else parts[2]
+                what = f"{name}: {p.description}"
+            default = _default(data.scenario, p.path)
+            rows.append((what, _plain_value(p, default, data.currency)))
+        kind = next((p.value for p in params if p.path == prefix + "kind"), None)
+        if kind == "none":
+            rows = [(_NONE.get(prefix, "None"), "")]
+        if rows:
+            groups.append((heading, rows))
+    return groups
 
 
 def _flatten(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

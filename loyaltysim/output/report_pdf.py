@@ -280,6 +280,8 @@ def _block(page: _PdfLayout, block: Block) -> None:
         text = f"{block.text} {block.code}" if block.code else block.text
         if block.kind == "note":
             page.text(text, size=8.5, color=MUTED)
+        elif block.kind == "lead":
+            page.text(text, size=10.5, weight="bold", after=0.15)
         else:
             page.text(text, size=9.5)
     elif isinstance(block, Subheading):

@@ -410,7 +410,8 @@ pricee = 3
         load_scenario_text(text, "f.toml")
     assert str(info.value).splitlines() == [
         # Issue #16: a bound names what the key means (its schema description).
-        "f.toml:3: scenario.horizon_days: must be at least 1, got -5 (horizon_days: simulated days)",
+        "f.toml:3: scenario.horizon_days: must be at least 1, got -5 "
+        "(horizon_days: simulated days)",
         'f.toml:6: business.price: expected a number, got the string "4.5" (remove the quotes)',
         "f.toml:7: business.pricee: unknown key 'pricee' (did you mean 'price'?)",
     ]
