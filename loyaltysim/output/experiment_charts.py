@@ -343,6 +343,7 @@ def frontier_chart(
     *,
     max_ruin_probability: float | None = None,
     currency: str | None = None,
+    cliff: float | None = math.nan,
 ) -> Figure:
     """The safe-discount frontier: profit and ruin risk as one parameter grows.
 
@@ -405,8 +406,9 @@ def frontier_chart(
             label=f"guard: {max_ruin_probability:.0%} ruin risk",
         )  # fmt: skip
 
-    past = x[x > safe_max] if safe_max is not None else x
-    cliff = float(past.min()) if past.size else None
+    if cliff is not None and math.isnan(cliff):  # not given: the first value past safe_max
+        past = x[x > safe_max] if safe_max is not None else x
+        cliff = float(past.min()) if past.size else None
     if cliff is not None:
         right = float(x.max()) if x.size else cliff
         pad = (right - float(x.min())) * 0.03 if x.size > 1 else 0.5

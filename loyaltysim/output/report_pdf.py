@@ -31,7 +31,12 @@ from loyaltysim.output.report_doc import (
 
 __all__ = ["render_pdf"]
 
-VERDICT_COLOURS = {"safe": "#009E73", "unsafe": "#D55E00", "unresolved": "#B07800"}
+VERDICT_COLOURS = {
+    "safe": "#009E73",
+    "unsafe": "#D55E00",
+    "unresolved": "#B07800",
+    "undecided": "#B07800",
+}
 MUTED = "#555555"
 
 

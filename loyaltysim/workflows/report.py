@@ -8,6 +8,7 @@ words) and a renderer (:mod:`~loyaltysim.output.report_html` or
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from loyaltysim.output.report_content import (
 from loyaltysim.output.report_data import ReportError, RunData, inside, load_run
 from loyaltysim.output.report_doc import Figure
 from loyaltysim.output.report_html import render_html
+from loyaltysim.output.report_kinds import OTHER_KINDS, comparison_section, folder_kind, kind_report
 from loyaltysim.output.report_pdf import render_pdf
 
 __all__ = ["ReportError", "build_charts", "default_output", "write_report"]
@@ -158,6 +160,16 @@ def _png(fig: Any, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
+def with_comparison(report: Any, data: RunData) -> Any:
+    """A compare folder's report with its metric-by-metric comparison after the summary."""
+    section = comparison_section(data.run_dir, data.currency)
+    if section is None:
+        return report
+    sections = list(report.sections)
+    at = next((i + 1 for i, s in enumerate(sections) if s.anchor == "summary"), len(sections))
+    return dataclasses.replace(report, sections=(*sections[:at], section, *sections[at:]))
+
+
 def default_output(run_dir: Path | str, fmt: str) -> Path:
     """Where a report goes by default: ``RUN_DIR/report.html`` or ``RUN_DIR/report.pdf``."""
     return Path(run_dir) / f"report.{fmt}"
@@ -196,11 +208,15 @@ def write_report(
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    data = load_run(run_dir)
     generated = (now or datetime.now(UTC)).astimezone(UTC)
-    charts = build_charts(data, dpi=130 if fmt == "html" else 150)
     path = Path(output) if output is not None else default_output(run_dir, fmt)
-    report = build_report(data, charts, generated)
+    kind = folder_kind(run_dir)
+    if kind in OTHER_KINDS:
+        report = kind_report(run_dir, kind, generated)
+    else:
+        data = load_run(run_dir)
+        charts = build_charts(data, dpi=130 if fmt == "html" else 150)
+        report = with_comparison(build_report(data, charts, generated), data)
     if fmt == "html":
         atomic_write_text(path, render_html(report))
     else:
