@@ -200,3 +200,11 @@ def test_float_noise_is_zero_in_a_sweep_row() -> None:
     values = {"discount_cost": np.array([-3.95e-11, 2e-12, -1e-13])}
     row = point_row([], Point(0, ()), values, np.zeros(3, bool), ["discount_cost"])
     assert row["discount_cost_mean"] == 0.0 and not math.copysign(1, row["discount_cost_mean"]) < 0
+
+
+def test_the_reports_forest_plot_is_in_the_currency(data: RunData) -> None:
+    """The report draws its own forest plot from the summary: in the currency too (it was
+    unitless while the run's chart files said EUR: found looking at the PDF)."""
+    from loyaltysim.workflows.report import _forest
+
+    assert "EUR" in _forest(data).axes[0].get_xlabel()

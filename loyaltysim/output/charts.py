@@ -275,11 +275,12 @@ def cumulative_profit_chart(
 ) -> Figure:
     """Cumulative profit (gross profit minus all other costs) per variant, with its band.
 
-    Fixed costs are charged once a month, so day by day the cumulative profit is a
-    saw-tooth whose teeth hide the differences between variants. The chart shows it where
-    it is comparable: on each day fixed costs were charged, after charging them, and on
-    the last day, where the line ends at the profit the tables report (the mean over
-    runs). Without fixed costs every day is drawn.
+    Fixed costs are paid at the start of each month, so day by day the cumulative profit
+    is a saw-tooth whose teeth hide the differences between variants. The chart shows it
+    where it is comparable: on day 0 and at the close of each month (the eve of the next
+    payment), the month's fixed costs paid and its sales in; the last day closes the last
+    month, so each line ends at the profit the tables report (the mean over runs).
+    Without fixed costs every day is drawn.
     """
     ends = _month_ends(results_by_variant)
     fig = _figure()
@@ -291,8 +292,9 @@ def cumulative_profit_chart(
         values = np.vstack([cumulative_profit(r) for r in ordered])
         if ends is not None:
             last = values.shape[1] - 1
-            days = ends[ends < last]
-            days = np.append(days, last)  # the horizon: where the profit figure is
+            closes = ends[(ends > 0) & (ends <= last)] - 1  # the eve of each payment
+            # Day 0, each month's close, and the horizon (where the profit figure is).
+            days = np.unique(np.concatenate([[0], closes, [last]]).astype(np.int64))
             mid, lo, hi = _mean_band(values[:, days])
         else:
             days, mid, lo, hi = _band(values)
@@ -303,10 +305,10 @@ def cumulative_profit_chart(
     ax.axhline(0.0, color="#555555", linewidth=1.0)
     ax.set_title("Cumulative profit", loc="left")
     ax.set_xlabel("day")
-    when = "monthly after fixed costs, and the last day" if ends is not None else "end of day"
+    when = "at each month's close" if ends is not None else "end of day"
     ax.set_ylabel(with_unit("profit since day 0", currency))
     ax.yaxis.set_major_formatter(FuncFormatter(_money))
-    _note(ax, f"{when}; {LINE_NOTE}")
+    _note(ax, f"{when}; lines: means; bands: {BAND[0]:.0f}–{BAND[1]:.0f}% of runs")
     _legend(ax)
     return fig
 

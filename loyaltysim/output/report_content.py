@@ -399,10 +399,10 @@ CHART_TEXT: dict[str, tuple[str, str]] = {
     ),
     "cumulative_profit": (
         "Cumulative profit",
-        "Profit since day 0 (gross profit less every other cost), shown once a month just "
-        "after the month's fixed costs are paid, so the rent's saw-tooth does not hide the "
-        "differences, and on the last day, where each line ends at the plan's profit in "
-        "the tables (the mean over the runs).",
+        "Profit since day 0 (gross profit less every other cost), shown at the close of "
+        "each month, its fixed costs paid and its sales in, so the rent's saw-tooth does "
+        "not hide the differences. Lines are means over the runs; each ends, on the last "
+        "day, at the plan's profit in the tables.",
     ),
     "profit_vs_base": (
         "Profit compared with the base",
@@ -573,13 +573,18 @@ def _charts_section(charts: Sequence[Figure], data: RunData, shown: str | None =
     return Section("charts", "Charts", (Paragraph(f"No charts: {why}."),), new_page=True)
 
 
+def _share(s: float) -> str:
+    """A cause's share; a small one keeps a decimal, so that it does not read as none."""
+    return pct(s, 1) if 0 < s < 0.01 else pct(s)
+
+
 def _causes_section(data: RunData) -> Section:
     rows = cause_rows(data)
     if not rows:
         return Section("causes", "Why customers left", (Paragraph("No summary of defections."),))
     table = Table(
         ("plan", *(CAUSE_SHORT[c] for c in CAUSES)),
-        tuple((Cell(name), *(Cell(pct(s)) for s in shares)) for name, shares in rows),
+        tuple((Cell(name), *(Cell(_share(s)) for s in shares)) for name, shares in rows),
         (0.22, *(0.78 / len(CAUSES),) * len(CAUSES)),
         numeric=tuple(range(1, len(CAUSES) + 1)),
     )

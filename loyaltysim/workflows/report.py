@@ -49,7 +49,7 @@ def build_charts(data: RunData, dpi: int = 130) -> list[Figure]:
         figures: dict[str, Callable[[], Any]] = {
             "customers": lambda: plotting.customers_chart(data.runs),
             "cash": lambda: plotting.cash_chart(data.runs, data.scenario),
-            "cumulative_profit": lambda: plotting.cumulative_profit_chart(data.runs),
+            "cumulative_profit": lambda: plotting.cumulative_profit_chart(data.runs, data.currency),
             "profit_vs_base": lambda: _forest(data),
             "churn_causes": lambda: plotting.churn_causes_chart(data.runs),
             "defector_satisfaction": lambda: plotting.defector_satisfaction_chart(data.runs),
@@ -139,7 +139,7 @@ def _forest(data: RunData) -> Any:
                 _num(d.get("variance_reduction")) or float("nan"),
             )
     if diffs:
-        return plotting.profit_difference_chart(diffs)
+        return plotting.profit_difference_chart(diffs, data.currency)
     return plotting.profit_vs_base_chart(data.scenario, data.runs)
 
 
