@@ -190,7 +190,7 @@ def anchor_reservation_price(raw: dict[str, Any]) -> None:
 class Segment(Frozen):
     """``[[customers.segments]]``: a kind of customer; individuals vary around these means."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, description="the segment's name, in reports")
     share: float = Field(1.0, ge=0.0, le=1.0, description="share of customers; all sum to 1")
     visits_per_month: float = Field(
         4.0, gt=0.0, le=300.0, description="average purchase occasions a month (at either store)"
