@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from loyaltysim.output.report_data import RunData
+from loyaltysim.output.report_doc import Block, Cell, Paragraph, Section, Subheading, Table
 from loyaltysim.scenario.money import money
 
 __all__ = [
     "Parameter",
+    "appendix_section",
+    "assumptions_section",
     "command_line",
     "parameters",
     "plain_assumptions",
@@ -290,6 +293,68 @@ def _toml_value(x: Any) -> str:
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k} = {_toml_value(i)}" for k, i in x.items()) + "}"
     return str(x)
+
+
+# --------------------------------------------------------------------------- sections
+
+ASSUMPTIONS_NOTE = (
+    "What the simulation assumed about the business, its customers and its competitor, "
+    "in words. The customers’ behaviour follows published research on loyalty, service "
+    "and pricing (docs/model.md gives the sources); a value the scenario changed from "
+    "that default says so. Every key of the scenario file, with its exact value, is in "
+    "the appendix."
+)
+APPENDIX_NOTE = (
+    "Every parameter of the scenario as it was run, defaults included, under the key a "
+    "scenario file uses. Money is in the scenario’s currency; fractions are shares "
+    "(0.15 = 15%); utilities are in the choice model’s units (docs/model.md)."
+)
+
+
+def appendix_section(data: RunData) -> Section:
+    """The appendix: every key of the scenario as run, with its unit and meaning."""
+    rows: list[tuple[Cell, ...] | str] = []
+    group = None
+    for p in parameters(data):
+        head = p.path.split(".", 1)[0]
+        if head != group:
+            group = head
+            rows.append(f"[{head}]")
+        rows.append((Cell(p.path, "key"), Cell(p.value), Cell(p.unit), Cell(p.description)))
+    blocks: list[Block] = [
+        Paragraph(APPENDIX_NOTE),
+        Table(
+            ("key", "value", "unit", "meaning"),
+            tuple(rows),
+            (0.36, 0.13, 0.13, 0.38),
+            numeric=(1,),
+            size=7.0,
+        ),
+    ]
+    return Section("appendix", "Appendix: every key of the scenario", tuple(blocks), True)
+
+
+def assumptions_section(data: RunData) -> Section:
+    """The assumptions in words (the schema's descriptions), and what each plan changes."""
+    rows: list[tuple[Cell, ...] | str] = []
+    for heading, items in plain_assumptions(data):
+        rows.append(heading)
+        rows += [(Cell(what), Cell(value)) for what, value in items]
+    blocks: list[Block] = [
+        Paragraph(ASSUMPTIONS_NOTE),
+        Table(("assumption", "value"), tuple(rows), (0.68, 0.32), numeric=(1,), size=7.5),
+    ]
+    changes = variant_changes(data)
+    if changes:
+        blocks.append(Subheading("What each plan changes"))
+        blocks.append(
+            Table(
+                ("plan", "changes"),
+                tuple((Cell(name), Cell(text, "code")) for name, text in changes),
+                (0.3, 0.7),
+            )
+        )
+    return Section("assumptions", "Assumptions", tuple(blocks), new_page=True)
 
 
 # --------------------------------------------------------------------------- reproduce

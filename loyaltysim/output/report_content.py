@@ -32,10 +32,10 @@ from typing import Any
 
 from loyaltysim.model.result import CAUSES
 from loyaltysim.output.report_assumptions import (
+    appendix_section,
+    assumptions_section,
     parameters,
-    plain_assumptions,
     reproduce_rows,
-    variant_changes,
 )
 from loyaltysim.output.report_data import ReportError, RunData, load_run
 from loyaltysim.output.report_doc import (
@@ -48,7 +48,6 @@ from loyaltysim.output.report_doc import (
     Paragraph,
     Report,
     Section,
-    Subheading,
     Table,
 )
 from loyaltysim.output.report_verdict import verdict_section
@@ -495,18 +494,6 @@ BREAK_EVEN_RULE = (
     "must rise by d/(m − d) just to keep gross profit where it was; when d ≥ m no rise is "
     "enough."
 )
-ASSUMPTIONS_NOTE = (
-    "What the simulation assumed about the business, its customers and its competitor, "
-    "in words. The customers’ behaviour follows published research on loyalty, service "
-    "and pricing (docs/model.md gives the sources); a value the scenario changed from "
-    "that default says so. Every key of the scenario file, with its exact value, is in "
-    "the appendix."
-)
-APPENDIX_NOTE = (
-    "Every parameter of the scenario as it was run, defaults included, under the key a "
-    "scenario file uses. Money is in the scenario’s currency; fractions are shares "
-    "(0.15 = 15%); utilities are in the choice model’s units (docs/model.md)."
-)
 REPRODUCE_NOTE = (
     "The same scenario file, seed and version give the same numbers, to the digit, on any "
     "machine and with any number of workers."
@@ -604,50 +591,6 @@ def _break_even_section(stories: Sequence[VariantStory]) -> Section:
     return Section("break-even", title, (Paragraph(BREAK_EVEN_RULE), items))
 
 
-def _appendix_section(data: RunData) -> Section:
-    rows: list[tuple[Cell, ...] | str] = []
-    group = None
-    for p in parameters(data):
-        head = p.path.split(".", 1)[0]
-        if head != group:
-            group = head
-            rows.append(f"[{head}]")
-        rows.append((Cell(p.path, "key"), Cell(p.value), Cell(p.unit), Cell(p.description)))
-    blocks: list[Block] = [
-        Paragraph(APPENDIX_NOTE),
-        Table(
-            ("key", "value", "unit", "meaning"),
-            tuple(rows),
-            (0.36, 0.13, 0.13, 0.38),
-            numeric=(1,),
-            size=7.0,
-        ),
-    ]
-    return Section("appendix", "Appendix: every key of the scenario", tuple(blocks), True)
-
-
-def _assumptions_section(data: RunData) -> Section:
-    rows: list[tuple[Cell, ...] | str] = []
-    for heading, items in plain_assumptions(data):
-        rows.append(heading)
-        rows += [(Cell(what), Cell(value)) for what, value in items]
-    blocks: list[Block] = [
-        Paragraph(ASSUMPTIONS_NOTE),
-        Table(("assumption", "value"), tuple(rows), (0.68, 0.32), numeric=(1,), size=7.5),
-    ]
-    changes = variant_changes(data)
-    if changes:
-        blocks.append(Subheading("What each plan changes"))
-        blocks.append(
-            Table(
-                ("plan", "changes"),
-                tuple((Cell(name), Cell(text, "code")) for name, text in changes),
-                (0.3, 0.7),
-            )
-        )
-    return Section("assumptions", "Assumptions", tuple(blocks), new_page=True)
-
-
 def _reproduce_section(data: RunData) -> Section:
     table = Table(
         None,
@@ -686,9 +629,9 @@ def build_report(data: RunData, charts: Sequence[Figure], generated: datetime) -
         _charts_section(charts, data, shown),
         _causes_section(data),
         _break_even_section(stories),
-        _assumptions_section(data),
+        assumptions_section(data),
         _reproduce_section(data),
-        _appendix_section(data),
+        appendix_section(data),
     )
     return Report(
         title=data.title,

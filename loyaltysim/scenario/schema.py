@@ -5,6 +5,10 @@ Money is in the scenario's currency, rates and shares are fractions (0.15 = 15%)
 says otherwise. Each model is strict (no coercion), closed (unknown keys are errors) and
 frozen. Loading files, locating errors on their lines and applying overrides live in
 :mod:`loyaltysim.scenario.loader`; this module only says what is valid.
+
+It is over 700 lines on purpose: every key's description, in plain words, stands beside
+the key, and that one description is what the schema's errors, the report's assumptions
+and ``docs/scenario-keys.md`` show. Splitting the models apart would only scatter them.
 """
 
 from __future__ import annotations
