@@ -174,7 +174,9 @@ def schema() -> None:
 
 
 def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.0f}"
+    from loyaltysim.scenario.money import snap
+
+    return "n/a" if x is None else f"{snap(x):,.0f}"
 
 
 NO_INTERVAL = "n/a: 1 run"  # one replication has no confidence interval
@@ -191,13 +193,15 @@ def _percent(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"
 
 
-def summary_table(summary: dict[str, Any]) -> str:
-    """The short, readable table ``run`` prints: one row per variant."""
+def summary_table(summary: dict[str, Any], currency: str | None = None) -> str:
+    """The short, readable table ``run`` prints: one row per variant (money in
+    ``currency``, the scenario's, named in the header)."""
+    unit = f" ({currency})" if currency else ""
     lines = [
         f"{summary['scenario']}: {summary['replications']} replications x "
         f"{summary['horizon_days']} days, seed {summary['seed']}",
         "",
-        f"{'variant':<32} {'profit, mean [95% CI]':>30} {'vs base (paired)':>26} "
+        f"{'variant':<32} {'profit' + unit + ', mean [95% CI]':>30} {'vs base (paired)':>26} "
         f"{'churn/yr':>8} {'customers':>9}  ruin",
     ]
     for v in summary["variants"]:
@@ -363,7 +367,7 @@ def _run_report(job: Any, opts: RunOptions) -> None:
     if opts.as_json:
         click.echo(json.dumps(job.summary, indent=2, allow_nan=False))
     elif not opts.quiet and job.summary:
-        click.echo(summary_table(job.summary))
+        click.echo(summary_table(job.summary, job.results.scenario.currency))
         click.echo(f"\nresults: {job.run_dir}")
     if job.status == "interrupted":
         done = job.results.replications

@@ -152,16 +152,17 @@ def test_a_failed_run_embeds_no_chart_it_did_not_draw(copy: Path) -> None:
     assert (copy / "charts" / "frontier.png").read_bytes() not in _images(html)
 
 
-def test_report_of_a_sweep_folder_says_what_it_is(tmp_path: Path) -> None:
+def test_report_of_a_sweep_folder_is_a_sweep_report(tmp_path: Path) -> None:
+    # Issue #16 item 7 changes this on purpose: a sweep folder gets a report of its own
+    # (it was refused with exit code 2); tests/test_report_kinds.py reads what it says.
     out = tmp_path / "sweep"
     args = ["sweep", str(ROOT / "scenarios" / "cafe.toml"), "--set", "discount.kind=flat"]
     args += ["--param", "discount.rate=0:0.1:0.1", "--reps", "1", "--days", "10"]
     result = CliRunner().invoke(main, [*args, "--workers", "1", "--quiet", "--output", str(out)])
     assert result.exit_code == 0, result.output
     report = CliRunner().invoke(main, ["report", str(out)])
-    assert report.exit_code == 2
-    assert "holds a parameter sweep (2 points), not a run" in report.output
-    assert not (out / "report.html").exists()
+    assert report.exit_code == 0, report.output
+    assert "Parameter sweep" in (out / "report.html").read_text("utf-8")
 
 
 def test_names_are_escaped_in_the_html(copy: Path) -> None:

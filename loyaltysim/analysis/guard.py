@@ -228,13 +228,10 @@ class PlanVerdict:
             parts.append(f"Ruin came on day {self.median_ruin_day:.0f} (median).")
         if self.structural:
             parts.append(f"Flagged before day 1: {self.structural}.")
-        elif self.arithmetic:
-            parts.append(f"Break-even: {self.arithmetic}.")
-            if self.realised_lift is not None and self.required_lift is not None:
-                enough = "enough" if self.realised_lift >= self.required_lift else "not enough"
-                parts.append(
-                    f"The simulation delivered {self.realised_lift:+.1%} more sales ({enough})."
-                )
+        else:
+            words = self.break_even_text()
+            if words:
+                parts.append(words)
         if j.warned:
             parts.append(
                 f"Ruin warning: {self.warning.sentence()} First on day {min(j.warning_days)}, "
@@ -260,9 +257,35 @@ class PlanVerdict:
         return " ".join(parts)
 
     example: str | None = None
+    effective_discount: float | None = None
+    gross_margin: float | None = None
+
+    def break_even_text(self) -> str:
+        """One break-even figure for the plan, with what it is measured against.
+
+        With the runs' books (a plan compared with the base): the discount actually given
+        (share of list price over every sale, not the headline rate) against the gross
+        margin, the extra sales over the base that would keep gross profit, and the extra
+        sales the runs show. Without them (the base itself): the headline rate's arithmetic.
+        """
+        d, m = self.effective_discount, self.gross_margin
+        need, got = self.required_lift, self.realised_lift
+        if d is not None and m is not None and need is not None and d >= 0.0005:
+            text = (
+                f"Break-even: {d:.1%} of list price was given away on average (gross margin "
+                f"{m:.1%}), so the plan needed {need:.1%} more sales than the base to keep "
+                "its gross profit"
+            )
+            if got is None:
+                return text + "."
+            enough = "enough" if got >= need else "not enough"
+            return text + f"; it made {got:+.1%} ({enough})."
+        if d is not None and d < 0.0005:
+            return ""
+        return f"Break-even: {self.arithmetic}." if self.arithmetic else ""
 
 
-def _advice(runs: list[RunResult]) -> list[str]:
+def _advice(runs: list[RunResult], window: int | None = None) -> list[str]:
     """The most common first message of each advice indicator, with how many runs saw it."""
     seen: Counter[str] = Counter()
     example: dict[str, str] = {}
@@ -271,10 +294,23 @@ def _advice(runs: list[RunResult]) -> list[str]:
             if w.severity == "advice":
                 seen[w.indicator] += 1
                 example.setdefault(w.indicator, w.message)
+    books = f", in the books of {window} days when it first fired" if window else ""
     return [
-        f"Note ({count} of {len(runs)} runs): {example[name]}."
+        f"Note ({count} of {len(runs)} runs{books if name in _BREAK_EVEN_ADVICE else ''}): "
+        f"{_without_break_even(name, example[name])}."
         for name, count in seen.most_common()
     ]
+
+
+# Advice whose message ends in the break-even arithmetic of a 30-day window: the verdict
+# states the plan's one break-even figure, so the note keeps only what it observed.
+_BREAK_EVEN_ADVICE = ("lift_shortfall", "discount_dependency")
+
+
+def _without_break_even(indicator: str, message: str) -> str:
+    if indicator in _BREAK_EVEN_ADVICE and ";" in message:
+        return message.split(";", 1)[0]
+    return message
 
 
 def judge_plan(
@@ -312,7 +348,9 @@ def judge_plan(
         looks_taken=looks_taken,
         realised_lift=be.get("realised_lift"),
         required_lift=be.get("required_lift"),
-        advice=_advice(runs),
+        advice=_advice(runs, scenario.guard.books_window_days),
+        effective_discount=be.get("effective_discount"),
+        gross_margin=be.get("gross_margin"),
     )
     verdict.example = example
     return verdict

@@ -124,11 +124,11 @@ def frontier(
     # Claimed before running: a folder in use or not writable is refused up front.
     held = claim_run_dir(base, opts.output, kind="frontier")
     result = run_frontier(points, param, risk, make_executor(opts.workers, opts.scheduler), report)
-    out = write_frontier(result, base, held.path)
+    out = write_frontier(result, base, held.path, scenario, opts.overrides())
     if opts.as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, allow_nan=False))
     elif not opts.quiet:
-        click.echo(result.table())
+        click.echo(result.table(base.scenario.currency))
         click.echo(f"\nresults: {out}")
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)

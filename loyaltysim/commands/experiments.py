@@ -21,6 +21,7 @@ from loyaltysim.commands.common import (
     progress_reporter,
     run_options,
 )
+from loyaltysim.scenario.money import snap, with_unit
 
 if TYPE_CHECKING:
     from loyaltysim.workflows.sweep import DesignOptions
@@ -37,7 +38,7 @@ def _num(x: float | None, unit: str, signed: bool = False) -> str:
     if unit.startswith("level"):
         return f"{x:{sign}.3f}"
     if unit == "money":
-        return f"{x:{sign},.0f}"
+        return f"{snap(x):{sign},.0f}"  # float noise reads as 0, never -0
     return f"{x:{sign},.1f}"
 
 
@@ -53,7 +54,7 @@ def _ratio(x: float | None) -> str:
     return f"{x:.1f}x"
 
 
-def compare_table(data: Mapping[str, Any]) -> str:
+def compare_table(data: Mapping[str, Any], currency: str | None = None) -> str:
     """One block per entry: its difference from the reference in every metric, the paired
     and unpaired 95% intervals and how many times narrower pairing made the interval."""
     lines = [
@@ -75,8 +76,9 @@ def compare_table(data: Mapping[str, Any]) -> str:
             lines.insert(-1, f"  ruin: {describe_risk(round(ruin['entry_mean'] * n), n)}")
         for metric, d in block["metrics"].items():
             unit = d["unit"]
+            label = with_unit(metric, currency) if unit == "money" else metric
             lines.append(
-                f"  {metric:<20} {_num(d['entry_mean'], unit):>12} "
+                f"  {label:<20} {_num(d['entry_mean'], unit):>12} "
                 f"{_num(d['mean'], unit, True):>12} {_ci(d['ci95'], unit):>26} "
                 f"{_ci(d['unpaired_ci95'], unit):>26} {_ratio(d['width_ratio']):>9}"
             )
@@ -91,7 +93,12 @@ def sample_lines(warnings: Sequence[str]) -> list[str]:
     return ["", *(f"sample warning: {w}" for w in warnings)] if warnings else []
 
 
-def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit: int = 20) -> str:
+def sweep_table(
+    rows: Sequence[Mapping[str, float]],
+    keys: Sequence[str],
+    limit: int = 20,
+    currency: str | None = None,
+) -> str:
     """The rows (the ``limit`` most profitable when there are more)."""
     from loyaltysim.analysis.verdict import describe_risk
     from loyaltysim.experiment.sweep import best_rows
@@ -102,7 +109,8 @@ def sweep_table(rows: Sequence[Mapping[str, float]], keys: Sequence[str], limit:
     lines = []
     if len(rows) > limit:
         lines.append(f"the {limit} most profitable of {len(rows)} points (all in the CSV):")
-    lines.append(f"{'point':>6} {head} {'profit, mean [95% CI]':>32} {'churn/yr':>9}  ruin")
+    profit_head = with_unit("profit", currency) + ", mean [95% CI]"
+    lines.append(f"{'point':>6} {head} {profit_head:>32} {'churn/yr':>9}  ruin")
     for r in shown:
         values = " ".join(f"{r[k]:>{w}.6g}" for k, w in zip(keys, widths, strict=True))
         lo, hi = r["profit_ci_lo"], r["profit_ci_hi"]
@@ -317,7 +325,7 @@ def compare(
             {**outcome.comparison, "status": outcome.status, "run_dir": str(outcome.run_dir)}
         )
     elif not opts.quiet and outcome.comparison:
-        click.echo(compare_table(outcome.comparison))
+        click.echo(compare_table(outcome.comparison, entries[0].scenario.scenario.currency))
         click.echo(f"\nresults: {outcome.run_dir}")
     done = outcome.comparison.get("replications", 0) if outcome.comparison else 0
     requested = outcome.entries[0].scenario.scenario.replications
@@ -373,7 +381,7 @@ def sweep(
     from loyaltysim.experiment.sweep import ScenarioSource, SweepError
     from loyaltysim.workflows.sweep import run_sweep
 
-    opts.load(scenario)  # a bad file or --set: every problem, located, exit 3
+    checked = opts.load(scenario)  # a bad file or --set: every problem, located, exit 3
     source = ScenarioSource.from_file(scenario, opts.overrides(), variant)
     try:
         outcome = run_sweep(
@@ -408,7 +416,7 @@ def sweep(
         if outcome.skipped:
             click.echo(f"resumed: {outcome.skipped} point(s) were already done", err=True)
         if outcome.rows:
-            click.echo(sweep_table(outcome.rows, keys))
+            click.echo(sweep_table(outcome.rows, keys, currency=checked.scenario.currency))
         for line in sample_lines(outcome.sample_warnings):
             click.echo(line)
         click.echo(f"\nresults: {outcome.run_dir / 'sweep.csv'}")

@@ -46,6 +46,8 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
         scheduler=opts.scheduler,
         progress=progress_reporter("measuring", opts.quiet),
     )
+    from loyaltysim.scenario.money import number
+
     if opts.as_json:
         click.echo(json.dumps(outcome.as_dict(), indent=2, allow_nan=False))
     elif opts.quiet:
@@ -55,9 +57,10 @@ def facts(scenario: str | None, opts: RunOptions) -> None:
         click.echo(f"{outcome.scenario}: stylized facts over {reps} replications\n")
         for f in outcome.facts:
             lo, hi = f.ci95
-            interval = f"[{lo:.3g}, {hi:.3g}]" if lo == lo else ""
+            interval = f"[{number(lo, minus='-')}, {number(hi, minus='-')}]" if lo == lo else ""
             mark = "pass" if f.passed else "FAIL"
-            click.echo(f"{f.number:>2}. {mark}  {f.name}: {f.value:.3g} {interval}")
+            value = number(f.value, minus="-")  # never e-notation: -21,800, not -2.18e+04
+            click.echo(f"{f.number:>2}. {mark}  {f.name}: {value} {interval}")
             click.echo(f"          target: {f.target}")
             if f.detail:
                 click.echo(f"          {f.detail}")

@@ -36,6 +36,7 @@ from loyaltysim.analysis.stats import (
 from loyaltysim.analysis.summary import json_safe
 from loyaltysim.model.result import RunResult
 from loyaltysim.scenario import Scenario, variant_scenarios
+from loyaltysim.scenario.money import snap
 
 # Metrics compared, in this order; "ruin" is the paired difference of 0/1 ruin indicators
 # (so its mean is the difference in ruin probability).
@@ -51,13 +52,13 @@ COMPARE_METRICS: tuple[str, ...] = (
 RUIN = "ruin"
 LEVEL = 0.95
 TITLES: dict[str, tuple[str, str]] = {
-    "profit": ("Profit", "currency units"),
+    "profit": ("Profit", "money"),
     "churned": ("Customers lost", "customers"),
     "churn_rate_annual": ("Annual churn rate", "share of customers per year"),
     "customers_end": ("Customers at the end", "customers"),
-    "revenue": ("Revenue", "currency units"),
-    "cash_end": ("Cash at the end", "currency units"),
-    "cash_min": ("Lowest cash", "currency units"),
+    "revenue": ("Revenue", "money"),
+    "cash_end": ("Cash at the end", "money"),
+    "cash_min": ("Lowest cash", "money"),
     RUIN: ("Ruin risk", "probability"),
 }
 CHART_METRICS: tuple[str, ...] = ("profit", "churned", "cash_end", RUIN)
@@ -273,7 +274,7 @@ def comparison_csv(data: Mapping[str, Any]) -> str:
     """``comparison.csv``: one row per entry x metric."""
 
     def num(v: Any) -> str:
-        return "" if v is None else repr(float(v))
+        return "" if v is None else repr(snap(float(v)))
 
     def ends(ci: Any) -> tuple[Any, Any]:
         return (None, None) if ci is None else (ci[0], ci[1])

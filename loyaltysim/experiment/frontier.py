@@ -132,10 +132,9 @@ class FrontierResult:
         ]
         return pd.DataFrame(rows, columns=list(FRONTIER_COLUMNS))
 
-    def table(self) -> str:
-        lines = [
-            f"{self.param:>16} {'profit, mean [95% CI]':>32} {'ruin risk [95% CI]':>22}  verdict"
-        ]
+    def table(self, currency: str | None = None) -> str:
+        profit = "profit" + (f" ({currency})" if currency else "") + ", mean [95% CI]"
+        lines = [f"{self.param:>16} {profit:>32} {'ruin risk [95% CI]':>22}  verdict"]
         for p in self.points:
             lo, hi = p.profit_ci95
             rlo, rhi = p.ruin_ci95

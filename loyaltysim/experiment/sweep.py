@@ -73,6 +73,7 @@ from loyaltysim.scenario import (
     load_scenario_text,
     variant_scenarios,
 )
+from loyaltysim.scenario.money import snap
 from loyaltysim.scenario.overrides import OVERRIDE_SOURCE
 
 # The design's names are this module's too: callers import them from here.
@@ -304,7 +305,8 @@ def point_row(
     row["replications"] = n
     for m in metrics:
         mean, (lo, hi) = mean_ci(values[m], LEVEL)
-        row.update({f"{m}_mean": mean, f"{m}_ci_lo": lo, f"{m}_ci_hi": hi})
+        # Float noise (a sum of zero discounts that comes out as -3.95e-11) reads as 0.
+        row.update({f"{m}_mean": snap(mean), f"{m}_ci_lo": snap(lo), f"{m}_ci_hi": snap(hi)})
     k = int(np.sum(ruined))
     lo, hi = wilson_interval(k, n, LEVEL)
     row.update(

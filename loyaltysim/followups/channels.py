@@ -84,12 +84,22 @@ DEFAULT_CHANNELS: dict[str, Channel] = {
 class ChannelOverride(Frozen):
     """``[channels.NAME]``: any subset of a channel's figures."""
 
-    cost: float | None = Field(None, ge=0.0, le=1e6)
-    reach: float | None = Field(None, ge=0.0, le=1.0)
-    satisfaction_effect: float | None = Field(None, ge=-1.0, le=1.0)
-    attachment_effect: float | None = Field(None, ge=-1.0, le=1.0)
-    fade_days: float | None = Field(None, gt=0.0, le=3650.0)
-    hears_back: bool | None = None
+    cost: float | None = Field(None, ge=0.0, le=1e6, description="what one contact costs")
+    reach: float | None = Field(
+        None, ge=0.0, le=1.0, description="share of contacts that reach the customer"
+    )
+    satisfaction_effect: float | None = Field(
+        None, ge=-1.0, le=1.0, description="satisfaction a contact that reaches adds"
+    )
+    attachment_effect: float | None = Field(
+        None, ge=-1.0, le=1.0, description="attachment a contact that reaches adds"
+    )
+    fade_days: float | None = Field(
+        None, gt=0.0, le=3650.0, description="half-life of the attachment glow, days"
+    )
+    hears_back: bool | None = Field(
+        None, description="a reached, unhappy customer is found and recovered"
+    )
 
     def apply(self, base: Channel) -> Channel:
         return base.model_copy(update=self.model_dump(exclude_none=True))

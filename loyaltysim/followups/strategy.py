@@ -37,10 +37,15 @@ class Followup(Frozen):
     sample_share: float = Field(0.2, ge=0.0, le=1.0, description="share contacted (sample)")
     top_share: float = Field(0.2, gt=0.0, le=1.0, description="share counted as top spenders")
     delay_days: int = Field(2, ge=0, le=365, description="days from decision to contact")
-    monthly_budget: float = Field(500.0, ge=0.0, le=1e9, description="money per month, at most")
+    monthly_budget: float = Field(
+        500.0, ge=0.0, le=1e9, description="most spent on contacts in a month"
+    )
     every_days: int = Field(30, ge=1, le=3650, description="interval of periodic contacts")
     at_risk_gap_factor: float = Field(
-        2.0, gt=1.0, le=50.0, description="at risk: days since last visit > this x usual gap"
+        2.0,
+        gt=1.0,
+        le=50.0,
+        description="at risk: a customer unseen for this many times their usual gap between visits",
     )
     min_days_between_contacts: int = Field(
         14, ge=0, le=3650, description="a customer is not contacted again within this many days"

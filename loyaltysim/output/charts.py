@@ -35,6 +35,7 @@ from loyaltysim.analysis.metrics import SATISFIED_THRESHOLD, daily_profit
 from loyaltysim.analysis.stats import PairedDifference
 from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.output.folder import atomic_write_bytes
+from loyaltysim.scenario.money import snap, with_unit
 from loyaltysim.scenario.schema import Scenario
 
 # Okabe & Ito (2008), "Color Universal Design"; black first for the base, yellow last
@@ -95,7 +96,11 @@ def colour(i: int) -> str:
 
 
 def _money(x: float, _pos: object = None) -> str:
-    return f"{x:,.0f}"
+    return f"{snap(x):,.0f}".replace("-", "−")
+
+
+def _currency(scenario: Scenario | None) -> str | None:
+    return scenario.scenario.currency if scenario is not None else None
 
 
 _F = TypeVar("_F", bound=Callable[..., Figure])
@@ -127,15 +132,27 @@ def _stack(results: Sequence[RunResult], series: str) -> np.ndarray:
     return np.vstack([np.asarray(r.daily[series], dtype=np.float64) for r in ordered])
 
 
+LINE_NOTE = f"lines: mean (the tables' figure); bands: {BAND[0]:.0f}–{BAND[1]:.0f}% of runs"
+
+
 def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Days, median and the 5-95% band over replications (rows), thinned to MAX_POINTS."""
+    """Days, mean and the 5-95% band over replications (rows), thinned to MAX_POINTS.
+
+    The line is the mean, the figure the summary and every table report, so a chart
+    ends where its table says (the band shows the spread).
+    """
     days = np.arange(values.shape[1])
     step = max(1, int(np.ceil(values.shape[1] / MAX_POINTS)))
     keep = days[::step]
     if keep[-1] != days[-1]:
         keep = np.append(keep, days[-1])  # always show the last day
-    lo, mid, hi = np.percentile(values[:, keep], [BAND[0], 50.0, BAND[1]], axis=0)
-    return keep, mid, lo, hi
+    return (keep, *_mean_band(values[:, keep]))
+
+
+def _mean_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and the 5-95% band over replications (rows) of each column."""
+    lo, hi = np.percentile(values, [BAND[0], BAND[1]], axis=0)
+    return values.mean(axis=0), lo, hi
 
 
 def _band_chart(
@@ -159,7 +176,7 @@ def _band_chart(
     ax.set_ylabel(ylabel)
     if money:
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
-    _note(ax, f"lines: median; bands: {BAND[0]:.0f}–{BAND[1]:.0f}% of replications")
+    _note(ax, LINE_NOTE)
     return fig, ax
 
 
@@ -204,7 +221,7 @@ def cash_chart(results_by_variant: Mapping[str, Sequence[RunResult]], scenario: 
         results_by_variant,
         lambda rs: _stack(rs, "cash"),
         "Cash",
-        "cash, end of day (currency units)",
+        with_unit("cash, end of day", _currency(scenario)),
         money=True,
     )
     floor = scenario.business.cash_floor
@@ -245,15 +262,25 @@ def _month_ends(results_by_variant: Mapping[str, Sequence[RunResult]]) -> np.nda
     return np.array(sorted(charged), dtype=np.int64)
 
 
+def cumulative_profit(result: RunResult) -> np.ndarray:
+    """Profit since day 0 at the end of each day, as the summary counts it: cash profit
+    less the points still owed (so the last day is the run's ``profit``)."""
+    liability = np.asarray(result.daily.get("points_liability", 0.0), dtype=np.float64)
+    return np.cumsum(daily_profit(result.daily)) - liability
+
+
 @_styled
-def cumulative_profit_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) -> Figure:
+def cumulative_profit_chart(
+    results_by_variant: Mapping[str, Sequence[RunResult]], currency: str | None = None
+) -> Figure:
     """Cumulative profit (gross profit minus all other costs) per variant, with its band.
 
-    Fixed costs are charged once a month, so day by day the cumulative profit is a
-    saw-tooth whose teeth hide the differences between variants. The chart shows it where
-    it is comparable: on each day fixed costs were charged, after charging them (the days
-    after the last charge are left out: their month is paid but not yet over). Without
-    fixed costs every day is drawn.
+    Fixed costs are paid at the start of each month, so day by day the cumulative profit
+    is a saw-tooth whose teeth hide the differences between variants. The chart shows it
+    where it is comparable: on day 0 and at the close of each month (the eve of the next
+    payment), the month's fixed costs paid and its sales in; the last day closes the last
+    month, so each line ends at the profit the tables report (the mean over runs).
+    Without fixed costs every day is drawn.
     """
     ends = _month_ends(results_by_variant)
     fig = _figure()
@@ -262,10 +289,13 @@ def cumulative_profit_chart(results_by_variant: Mapping[str, Sequence[RunResult]
         if not results:
             continue
         ordered = sorted(results, key=lambda r: r.replication)
-        values = np.vstack([np.cumsum(daily_profit(r.daily)) for r in ordered])
+        values = np.vstack([cumulative_profit(r) for r in ordered])
         if ends is not None:
-            days = ends[ends < values.shape[1]]
-            lo, mid, hi = np.percentile(values[:, days], [BAND[0], 50.0, BAND[1]], axis=0)
+            last = values.shape[1] - 1
+            closes = ends[(ends > 0) & (ends <= last)] - 1  # the eve of each payment
+            # Day 0, each month's close, and the horizon (where the profit figure is).
+            days = np.unique(np.concatenate([[0], closes, [last]]).astype(np.int64))
+            mid, lo, hi = _mean_band(values[:, days])
         else:
             days, mid, lo, hi = _band(values)
         c = colour(i)
@@ -275,10 +305,10 @@ def cumulative_profit_chart(results_by_variant: Mapping[str, Sequence[RunResult]
     ax.axhline(0.0, color="#555555", linewidth=1.0)
     ax.set_title("Cumulative profit", loc="left")
     ax.set_xlabel("day")
-    when = "monthly, after fixed costs" if ends is not None else "end of day"
-    ax.set_ylabel("profit since day 0 (currency units)")
+    when = "at each month's close" if ends is not None else "end of day"
+    ax.set_ylabel(with_unit("profit since day 0", currency))
     ax.yaxis.set_major_formatter(FuncFormatter(_money))
-    _note(ax, f"{when}; lines: median; bands: {BAND[0]:.0f}–{BAND[1]:.0f}% of replications")
+    _note(ax, f"{when}; lines: means; bands: {BAND[0]:.0f}–{BAND[1]:.0f}% of runs")
     _legend(ax)
     return fig
 
@@ -305,6 +335,9 @@ def churn_causes_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) ->
     )
     for k, cause in enumerate(CAUSES):
         widths = shares[:, k]
+        # A cause no plan recorded gets no bar and no legend entry.
+        if not np.any(widths > 0):
+            continue
         bars = ax.barh(
             y,
             widths,
@@ -327,7 +360,8 @@ def churn_causes_chart(results_by_variant: Mapping[str, Sequence[RunResult]]) ->
     ax.set_xlabel("share of all defections (all replications)")
     ax.set_title("Why customers left", loc="left")
     ax.grid(axis="y", visible=False)
-    fig.legend(frameon=False, ncols=3, loc="outside lower center")
+    if ax.get_legend_handles_labels()[0]:
+        fig.legend(frameon=False, ncols=3, loc="outside lower center")
     return fig
 
 
@@ -363,8 +397,10 @@ def defector_satisfaction_chart(results_by_variant: Mapping[str, Sequence[RunRes
         if sat.size:
             weights = np.full(sat.size, 1.0 / sat.size)
             ax.hist(sat, bins=bins.tolist(), weights=weights, color=colour(i), edgecolor="white")
-            share = float(np.mean(sat >= SATISFIED_THRESHOLD))
-            note = f"{share:.0%} of {sat.size:,} defectors were satisfied"
+            # The summary's figure: the share in each run, averaged over the runs.
+            shares = [float(np.mean(p >= SATISFIED_THRESHOLD)) for p in parts if p.size]
+            share = float(np.mean(shares))
+            note = f"{share:.0%} of defectors were satisfied (mean of {len(shares)} runs)"
         else:
             note = "no defections"
         ax.set_title(f"{name}: {note}", loc="left", fontsize=12, fontweight="normal")
@@ -382,7 +418,7 @@ def defector_satisfaction_chart(results_by_variant: Mapping[str, Sequence[RunRes
 
 @_styled
 def difference_chart(
-    differences: Mapping[str, PairedDifference], title: str, unit: str = "currency units"
+    differences: Mapping[str, PairedDifference], title: str, unit: str = ""
 ) -> Figure:
     """Paired differences from the base with their intervals (a forest plot).
 
@@ -405,7 +441,7 @@ def difference_chart(
     ax.axvline(0.0, color="#555555", linewidth=1.0)
     ax.set_yticks(y, names)
     ax.xaxis.set_major_formatter(FuncFormatter(_money))
-    ax.set_xlabel(f"difference from base ({unit})")
+    ax.set_xlabel(with_unit("difference from base", unit or None))
     ax.set_title(title, loc="left")
     ax.grid(axis="y", visible=False)
     return fig
@@ -448,16 +484,18 @@ def profit_vs_base_chart(
         ax.text(0.5, 0.5, "No variants to compare with the base", ha="center", va="center")
         ax.set_title("Profit compared with the base", loc="left")
         return fig
-    return profit_difference_chart(differences)
+    return profit_difference_chart(differences, _currency(scenario))
 
 
-def profit_difference_chart(differences: Mapping[str, PairedDifference]) -> Figure:
+def profit_difference_chart(
+    differences: Mapping[str, PairedDifference], currency: str | None = None
+) -> Figure:
     """:func:`difference_chart` of profit, with how to read it under the axis."""
-    fig = difference_chart(differences, "Profit compared with the base", "currency units")
+    fig = difference_chart(differences, "Profit compared with the base", currency or "")
     ax = fig.axes[0]
     with matplotlib.rc_context(STYLE):
         ax.set_xlabel(
-            "difference from base (currency units)\n"
+            with_unit("profit difference from base", currency) + "\n"
             "dot: mean · thick bar: paired 95% interval · faint bar: without pairing"
         )
     return fig
@@ -554,6 +592,6 @@ _CHARTS: dict[str, _ChartFn] = {
     "cash": lambda s, r: cash_chart(r, s),
     "churn_causes": lambda s, r: churn_causes_chart(r),
     "defector_satisfaction": lambda s, r: defector_satisfaction_chart(r),
-    "cumulative_profit": lambda s, r: cumulative_profit_chart(r),
+    "cumulative_profit": lambda s, r: cumulative_profit_chart(r, s.scenario.currency),
     "profit_vs_base": profit_vs_base_chart,
 }

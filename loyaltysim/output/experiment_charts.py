@@ -36,17 +36,31 @@ from loyaltysim.output.charts import (
     difference_chart,
     save_figure,
 )
+from loyaltysim.scenario.money import snap, with_unit
 
 # (metric, panel title, y label) of a sweep chart's panels.
 SWEEP_PANELS: tuple[tuple[str, str, str], ...] = (
-    ("profit", "Profit over the horizon", "currency units"),
+    ("profit", "Profit over the horizon", "money"),
     ("churn_rate_annual", "Churn: defections per customer per year", "per year"),
     ("ruin_probability", "Ruin risk: share of replications ruined", "probability"),
 )
 
 
 def _money(x: float, _pos: object = None) -> str:
-    return f"{x:,.0f}"
+    return f"{snap(x):,.0f}".replace("-", "−")
+
+
+def _unit_words(unit: str, currency: str | None) -> str:
+    """A panel's unit: ``money`` (and the old ``currency units``) is the scenario's currency."""
+    if unit in ("money", "currency units"):
+        return currency or ""
+    return unit
+
+
+def bound_probability(ax: Axes) -> None:
+    """A probability axis runs from 0 to 1, whatever the data (no ruin must not read as
+    a range from -10% to +10%)."""
+    ax.set_ylim(0.0, 1.0)
 
 
 def _format_axis(ax: Axes, metric: str, axis: str = "y") -> None:
@@ -66,7 +80,9 @@ def _interval(rows: Sequence[Mapping[str, float]], metric: str) -> tuple[np.ndar
     return tuple(np.array([r.get(c, math.nan) for r in rows], dtype=np.float64) for c in cols)
 
 
-def _one_param(rows: Sequence[Mapping[str, float]], key: str, title: str) -> Figure:
+def _one_param(
+    rows: Sequence[Mapping[str, float]], key: str, title: str, currency: str | None = None
+) -> Figure:
     fig = Figure(figsize=(SLIDE[0], SLIDE[1] * 1.25), layout="constrained")
     axes = fig.subplots(len(SWEEP_PANELS), 1, sharex=True)
     ordered = sorted(rows, key=lambda r: r[key])
@@ -77,24 +93,32 @@ def _one_param(rows: Sequence[Mapping[str, float]], key: str, title: str) -> Fig
         ax.fill_between(x, lo, hi, color=c, alpha=0.2, linewidth=0, label="95% interval")
         ax.plot(x, mean, "o-", color=c, markersize=4, label="mean over replications")
         ax.set_title(name, loc="left", fontsize=13)
-        ax.set_ylabel(ylabel, fontsize=10)
+        ax.set_ylabel(_unit_words(ylabel, currency), fontsize=10)
         _format_axis(ax, metric)
         if metric == "profit":
             ax.axhline(0.0, color="#555555", linewidth=1.0)
+        if metric == "ruin_probability":
+            bound_probability(ax)
     axes[0].legend(frameon=False, fontsize=10, loc="best")
     axes[-1].set_xlabel(key)
     fig.suptitle(title, x=0.01, ha="left")
     return fig
 
 
-def _two_params(rows: Sequence[Mapping[str, float]], keys: Sequence[str], title: str) -> Figure:
+def _two_params(
+    rows: Sequence[Mapping[str, float]],
+    keys: Sequence[str],
+    title: str,
+    currency: str | None = None,
+) -> Figure:
     fig = Figure(figsize=SLIDE, layout="constrained")
     axes = fig.subplots(1, 2)
     kx, ky = keys
     xs = sorted({r[kx] for r in rows})
     ys = sorted({r[ky] for r in rows})
     grid = len(xs) * len(ys) == len(rows)
-    panels = (("profit", "Profit (mean)", "viridis"), ("ruin_probability", "Ruin risk", "magma_r"))
+    profit_name = with_unit("Profit, mean", currency)
+    panels = ((("profit", profit_name, "viridis")), ("ruin_probability", "Ruin risk", "magma_r"))
     for ax, (metric, name, cmap) in zip(axes, panels, strict=True):
         values, _, _ = _interval(rows, metric)
         if grid:
@@ -106,6 +130,8 @@ def _two_params(rows: Sequence[Mapping[str, float]], keys: Sequence[str], title:
             mesh = ax.scatter(
                 [r[kx] for r in rows], [r[ky] for r in rows], c=values, cmap=cmap, s=40
             )
+        if metric == "ruin_probability":
+            mesh.set_clim(0.0, 1.0)  # a probability: 0 to 1, also when nothing was ruined
         bar = fig.colorbar(mesh, ax=ax)
         if metric == "ruin_probability":
             bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -128,7 +154,12 @@ def _edges(values: Sequence[float]) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def _many_params(rows: Sequence[Mapping[str, float]], keys: Sequence[str], title: str) -> Figure:
+def _many_params(
+    rows: Sequence[Mapping[str, float]],
+    keys: Sequence[str],
+    title: str,
+    currency: str | None = None,
+) -> Figure:
     cols = min(3, len(keys))
     nrows = math.ceil(len(keys) / cols)
     fig = Figure(figsize=(SLIDE[0], max(SLIDE[1], 2.8 * nrows)), layout="constrained")
@@ -140,7 +171,7 @@ def _many_params(rows: Sequence[Mapping[str, float]], keys: Sequence[str], title
         ax.set_xlabel(key, fontsize=10)
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         if i % cols == 0:
-            ax.set_ylabel("profit (mean)")
+            ax.set_ylabel(with_unit("profit (mean)", currency))
     for ax in axes[len(keys) :]:
         ax.set_visible(False)
     fig.suptitle(title + ": profit against each parameter", x=0.01, ha="left")
@@ -148,17 +179,20 @@ def _many_params(rows: Sequence[Mapping[str, float]], keys: Sequence[str], title
 
 
 def sweep_figure(
-    rows: Sequence[Mapping[str, float]], keys: Sequence[str], title: str = "Sweep"
+    rows: Sequence[Mapping[str, float]],
+    keys: Sequence[str],
+    title: str = "Sweep",
+    currency: str | None = None,
 ) -> Figure:
     """The sweep's chart: profit, churn and ruin risk with 95% intervals against one
     parameter; heat maps (grid) or coloured points (sampled) of profit and ruin risk over
     two; profit against each parameter for more."""
     with matplotlib.rc_context(STYLE):
         if len(keys) == 1:
-            return _one_param(rows, keys[0], title)
+            return _one_param(rows, keys[0], title, currency)
         if len(keys) == 2:
-            return _two_params(rows, keys, title)
-        return _many_params(rows, keys, title)
+            return _two_params(rows, keys, title, currency)
+        return _many_params(rows, keys, title, currency)
 
 
 def write_sweep_chart(
@@ -172,7 +206,8 @@ def write_sweep_chart(
     title = f"Sweep: {scenario.scenario.name}" if scenario is not None else "Sweep"
     charts = Path(run_dir) / "charts"
     charts.mkdir(parents=True, exist_ok=True)
-    return save_figure(sweep_figure(rows, keys, title), charts / "sweep")
+    currency = scenario.scenario.currency if scenario is not None else None
+    return save_figure(sweep_figure(rows, keys, title, currency), charts / "sweep")
 
 
 def sensitivity_figure(analysis: Mapping[str, Any]) -> Figure:
@@ -248,6 +283,7 @@ def write_compare_charts(
     differences: Mapping[str, Mapping[str, PairedDifference]],
     reference: str,
     titles: Mapping[str, tuple[str, str]],
+    currency: str | None = None,
 ) -> list[Path]:
     """One forest plot per metric (:func:`loyaltysim.output.charts.difference_chart`): each
     entry's paired difference from ``reference`` with its paired and unpaired intervals.
@@ -262,14 +298,15 @@ def write_compare_charts(
         if not diffs:
             continue
         title, unit = titles.get(metric, (metric, ""))
+        unit = _unit_words(unit, currency)
         fig = difference_chart(diffs, f"{title} vs {reference}", unit)
         if metric == "ruin" or (metric in METRICS and METRICS[metric].unit.startswith("share")):
             for ax in fig.axes:
                 ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-                ax.set_xlabel(f"difference from {reference} ({unit})")
+                ax.set_xlabel(with_unit(f"difference from {reference}", unit or None))
         else:
             for ax in fig.axes:
-                ax.set_xlabel(f"difference from {reference} ({unit})")
+                ax.set_xlabel(with_unit(f"difference from {reference}", unit or None))
         written += save_figure(fig, charts / f"compare_{metric}")
     return written
 
@@ -305,10 +342,12 @@ def frontier_chart(
     best: float | None,
     *,
     max_ruin_probability: float | None = None,
+    currency: str | None = None,
+    cliff: float | None = math.nan,
 ) -> Figure:
     """The safe-discount frontier: profit and ruin risk as one parameter grows.
 
-    Profit (mean and 95% interval, currency units) is drawn on the left axis, the
+    Profit (mean and 95% interval, in the scenario's currency) is drawn on the left axis, the
     probability of ruin (share of replications, with its 95% Wilson interval) on a twin
     right axis. The cliff, the first value past ``safe_max`` (the last safe value), is
     marked by a vertical line and the unsafe side is shaded; ``best`` (the most profitable
@@ -319,7 +358,7 @@ def frontier_chart(
     values : sequence of float
         The parameter's values, in increasing order.
     profit_mean, profit_lo, profit_hi : sequence of float
-        Mean profit over the horizon and its 95% interval at each value (currency units).
+        Mean profit over the horizon and its 95% interval at each value (money).
     ruin_p, ruin_lo, ruin_hi : sequence of float
         Probability of ruin and its 95% interval at each value (fractions).
     param : str
@@ -343,7 +382,7 @@ def frontier_chart(
     ax.plot(x, np.asarray(profit_mean, float), "o-", color=profit_colour, label="profit (mean)")
     ax.axhline(0.0, color="#555555", linewidth=1.0)
     ax.set_xlabel(param + (" (share of list price)" if share and "discount" in param else ""))
-    ax.set_ylabel("profit over the horizon (currency units)", color=profit_colour)
+    ax.set_ylabel(with_unit("profit over the horizon", currency), color=profit_colour)
     ax.yaxis.set_major_formatter(FuncFormatter(_money))
     ax.tick_params(axis="y", colors=profit_colour)
     if share:
@@ -367,8 +406,9 @@ def frontier_chart(
             label=f"guard: {max_ruin_probability:.0%} ruin risk",
         )  # fmt: skip
 
-    past = x[x > safe_max] if safe_max is not None else x
-    cliff = float(past.min()) if past.size else None
+    if cliff is not None and math.isnan(cliff):  # not given: the first value past safe_max
+        past = x[x > safe_max] if safe_max is not None else x
+        cliff = float(past.min()) if past.size else None
     if cliff is not None:
         right = float(x.max()) if x.size else cliff
         pad = (right - float(x.min())) * 0.03 if x.size > 1 else 0.5
@@ -432,10 +472,15 @@ def sweep_heatmap(
     finite = z[np.isfinite(z)]
     fig = _figure()
     ax = _axes(fig)
-    if finite.size and finite.min() < 0.0 < finite.max():
+    probability = any(w in metric_label.lower() for w in ("probability", "risk"))
+    norm: mcolors.Normalize
+    if probability:
+        cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#DDDDDD")
+        norm = mcolors.Normalize(0.0, 1.0)  # a probability: 0 to 1, whatever was seen
+    elif finite.size and finite.min() < 0.0 < finite.max():
         cmap = matplotlib.colormaps["RdBu"].with_extremes(bad="#DDDDDD")
         bound = float(np.abs(finite).max())
-        norm: mcolors.Normalize = mcolors.TwoSlopeNorm(0.0, -bound, bound)
+        norm = mcolors.TwoSlopeNorm(0.0, -bound, bound)
     else:
         cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#DDDDDD")
         lo = float(finite.min()) if finite.size else 0.0

@@ -290,6 +290,46 @@ def command_line_record(command_line: Sequence[str] | str | None) -> list[str] |
     return command_line if isinstance(command_line, str) else list(command_line)
 
 
+def write_experiment_manifest(
+    folder: Path | str,
+    scenario: Scenario,
+    kind: str,
+    status: str,
+    seed: int | None,
+    scenario_path: Path | str | None = None,
+    overrides: Sequence[str] | None = None,
+    command_line: Sequence[str] | str | None = None,
+    **extra: Any,
+) -> Path:
+    """``manifest.json`` (and ``scenario.resolved.json``) of a folder that is not a run's,
+    like a run's: its ``kind``, status, versions, seed, files, command line and times, so
+    that ``report`` and a reader of the folder know what it holds and how to redo it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    resolved_text = dumps(json.loads(scenario.model_dump_json())) + "\n"
+    now = utc_iso()
+    manifest = {
+        "schema_version": 1,
+        "kind": kind,
+        "status": status,
+        "scenario": scenario.scenario.name,
+        "versions": environment(),
+        "seed": seed,
+        **scenario_file_record(scenario_path),
+        "resolved_sha256": hashlib.sha256(resolved_text.encode()).hexdigest(),
+        "overrides": list(overrides) if overrides is not None else None,
+        "command_line": command_line_record(command_line),
+        "replications_requested": scenario.scenario.replications,
+        "horizon_days": scenario.scenario.horizon_days,
+        "started_at": extra.pop("started_at", now),
+        "ended_at": now,
+        **json_safe(extra),
+    }
+    atomic_write_text(folder / RESOLVED, resolved_text)
+    _write_json(folder / MANIFEST, manifest)
+    return folder / MANIFEST
+
+
 # --------------------------------------------------------------------------- the run folder
 
 

@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from loyaltysim.output.report_data import RunData
+from loyaltysim.output.report_doc import Block, Cell, Paragraph, Section, Subheading, Table
+from loyaltysim.scenario.money import money
 
 __all__ = [
     "Parameter",
+    "appendix_section",
+    "assumptions_section",
     "command_line",
     "parameters",
+    "plain_assumptions",
     "reproduce_command",
     "reproduce_rows",
     "variant_changes",
@@ -55,13 +60,15 @@ _UTILITY_KEYS = frozenset(
 )
 
 
-def _unit(path: str, value: Any, meta: Any) -> str:
-    """A parameter's unit, from its name and bounds (the schema states units in words)."""
+def _unit(path: str, value: Any, meta: Any, currency: str | None = None) -> str:
+    """A parameter's unit, from its name and bounds (the schema states units in words);
+    money is in ``currency`` (the scenario's), or plain "money" without one."""
     leaf = path.rsplit(".", 1)[-1]
+    cash = currency or "money"
     if isinstance(value, bool | str):
         return ""
     if leaf in ("fixed_costs_per_month", "monthly_budget"):
-        return "money/month"
+        return f"{cash} a month"
     if leaf.endswith("switching_cost") or leaf in _UTILITY_KEYS:
         return "utility"
     if leaf.endswith("_per_month"):
@@ -71,7 +78,7 @@ def _unit(path: str, value: Any, meta: Any) -> str:
     if leaf.endswith("_hazard"):
         return "per year"
     if leaf.endswith(_MONEY_ENDINGS):
-        return "money"
+        return cash
     if leaf == "initial":
         return "customers"
     if leaf in ("replications", "seed", "visits") or leaf.endswith("_points"):
@@ -144,12 +151,116 @@ def parameters(data: RunData) -> list[Parameter]:
                     else:
                         out.append(Parameter(f"{path}.{key}", _format_value(item), "", ""))
             else:
-                out.append(
-                    Parameter(path, _format_value(value), _unit(path, value, info), description)
-                )
+                unit = _unit(path, value, info, data.currency)
+                out.append(Parameter(path, _format_value(value), unit, description))
 
     walk(scenario, "")
     return out
+
+
+# The groups of the plain-words assumptions: (key prefix, heading). Keys of other tables
+# (the seed, the guard's mechanics, survey and channel details) are in the appendix only.
+PLAIN_GROUPS: tuple[tuple[str, str], ...] = (
+    ("business.", "The business"),
+    ("customers.", "The customers"),
+    ("competitor.", "The competitor"),
+    ("discount.", "The base's discount"),
+    ("followup.", "The base's follow-up contacts"),
+    ("behaviour.", "How customers behave (the model's research-based defaults, unless changed)"),
+)
+_NONE = {"discount.": "No discount is given", "followup.": "No follow-up contacts are made"}
+_PERCENT_WORDS = ("share", "chance", "rate", "probability", "fraction", "discount")
+
+
+def _plain_value(p: Parameter, default: Any, currency: str | None) -> str:
+    """A value as a client reads it: shares as percentages, money in the currency, days
+    and counts with their units; a behavioural value the scenario changed says so."""
+    leaf = p.path.rsplit(".", 1)[-1]
+    text = p.value
+    try:
+        number: float | None = float(p.value.replace(",", ""))
+    except ValueError:
+        number = None
+    words = leaf + " " + p.description
+    share = any(w in words for w in _PERCENT_WORDS)
+    if number is not None and p.unit in (currency or "money", f"{currency or 'money'} a month"):
+        digits = 0 if number == int(number) else 2
+        text = money(number, currency, digits=digits)
+        if p.unit.endswith(" a month"):
+            text += " a month"
+    elif number is not None and share and p.unit in ("fraction 0..1", "per month"):
+        whole = abs(number * 100 - round(number * 100)) < 1e-9
+        text = f"{number:.0%}" if whole else f"{number:.1%}"
+        if p.unit == "per month":
+            text += " a month"
+    elif p.unit == "fraction 0..1":
+        text = f"{p.value} (on 0 to 1)"
+    elif p.unit == "customers" and number is not None:
+        text = f"{number:,.0f} customers"
+    elif p.unit and p.unit != "utility":
+        text = f"{p.value} {p.unit}"
+    changed = default is not None and _format_value(default) != p.value
+    if changed and p.path.startswith("behaviour."):
+        text += f" (changed; default {_format_value(default)})"
+    return text
+
+
+def _default(scenario: Any, path: str) -> Any:
+    """The schema's default of the key at ``path`` of ``scenario`` (None when unknown)."""
+    from pydantic import BaseModel
+
+    node: Any = scenario
+    info = None
+    for part in path.split("."):
+        if isinstance(node, BaseModel):
+            info = type(node).model_fields.get(part)
+            node = getattr(node, part, None)
+        elif isinstance(node, tuple) and part.isdigit():
+            node, info = node[int(part)], None
+        else:
+            return None
+    if info is None or info.default is None or not isinstance(info.default, int | float | str):
+        return None
+    return info.default
+
+
+def plain_assumptions(data: RunData) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``[(heading, [(what, value), ...]), ...]``: the scenario's assumptions in words.
+
+    Each key's words are its schema description (the one the schema's errors and the docs
+    use), its value with its unit; the dotted keys themselves are in the appendix.
+    """
+    params = parameters(data)
+    segments = [
+        str(s.get("name")) for s in (data.resolved.get("customers") or {}).get("segments", [])
+    ]
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for prefix, heading in PLAIN_GROUPS:
+        rows: list[tuple[str, str]] = []
+        for p in params:
+            if not p.path.startswith(prefix) or (p.path.endswith(".kind") and p.value == "none"):
+                continue
+            if p.path == prefix + "kind":
+                rows.append(("Kind", p.value.replace("_", " ")))
+                continue
+            if not p.description:
+                continue
+            what = p.description[0].upper() + p.description[1:]
+            parts = p.path.split(".")
+            if parts[:2] == ["customers", "segments"] and len(parts) > 3:
+                if parts[3] == "name":
+                    continue
+                index = int(parts[2])
+                name = segments[index] if index < len(segments) else parts[2]
+                what = f"{name}: {p.description}"
+            default = _default(data.scenario, p.path)
+            rows.append((what, _plain_value(p, default, data.currency)))
+        kind = next((p.value for p in params if p.path == prefix + "kind"), None)
+        if kind == "none":
+            rows = [(_NONE.get(prefix, "None"), "")]
+        if rows:
+            groups.append((heading, rows))
+    return groups
 
 
 def _flatten(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -182,6 +293,68 @@ def _toml_value(x: Any) -> str:
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k} = {_toml_value(i)}" for k, i in x.items()) + "}"
     return str(x)
+
+
+# --------------------------------------------------------------------------- sections
+
+ASSUMPTIONS_NOTE = (
+    "What the simulation assumed about the business, its customers and its competitor, "
+    "in words. The customers’ behaviour follows published research on loyalty, service "
+    "and pricing (docs/model.md gives the sources); a value the scenario changed from "
+    "that default says so. Every key of the scenario file, with its exact value, is in "
+    "the appendix."
+)
+APPENDIX_NOTE = (
+    "Every parameter of the scenario as it was run, defaults included, under the key a "
+    "scenario file uses. Money is in the scenario’s currency; fractions are shares "
+    "(0.15 = 15%); utilities are in the choice model’s units (docs/model.md)."
+)
+
+
+def appendix_section(data: RunData) -> Section:
+    """The appendix: every key of the scenario as run, with its unit and meaning."""
+    rows: list[tuple[Cell, ...] | str] = []
+    group = None
+    for p in parameters(data):
+        head = p.path.split(".", 1)[0]
+        if head != group:
+            group = head
+            rows.append(f"[{head}]")
+        rows.append((Cell(p.path, "key"), Cell(p.value), Cell(p.unit), Cell(p.description)))
+    blocks: list[Block] = [
+        Paragraph(APPENDIX_NOTE),
+        Table(
+            ("key", "value", "unit", "meaning"),
+            tuple(rows),
+            (0.36, 0.13, 0.13, 0.38),
+            numeric=(1,),
+            size=7.0,
+        ),
+    ]
+    return Section("appendix", "Appendix: every key of the scenario", tuple(blocks), True)
+
+
+def assumptions_section(data: RunData) -> Section:
+    """The assumptions in words (the schema's descriptions), and what each plan changes."""
+    rows: list[tuple[Cell, ...] | str] = []
+    for heading, items in plain_assumptions(data):
+        rows.append(heading)
+        rows += [(Cell(what), Cell(value)) for what, value in items]
+    blocks: list[Block] = [
+        Paragraph(ASSUMPTIONS_NOTE),
+        Table(("assumption", "value"), tuple(rows), (0.68, 0.32), numeric=(1,), size=7.5),
+    ]
+    changes = variant_changes(data)
+    if changes:
+        blocks.append(Subheading("What each plan changes"))
+        blocks.append(
+            Table(
+                ("plan", "changes"),
+                tuple((Cell(name), Cell(text, "code")) for name, text in changes),
+                (0.3, 0.7),
+            )
+        )
+    return Section("assumptions", "Assumptions", tuple(blocks), new_page=True)
 
 
 # --------------------------------------------------------------------------- reproduce

@@ -32,9 +32,10 @@ from typing import Any
 
 from loyaltysim.model.result import CAUSES
 from loyaltysim.output.report_assumptions import (
+    appendix_section,
+    assumptions_section,
     parameters,
     reproduce_rows,
-    variant_changes,
 )
 from loyaltysim.output.report_data import ReportError, RunData, load_run
 from loyaltysim.output.report_doc import (
@@ -47,9 +48,10 @@ from loyaltysim.output.report_doc import (
     Paragraph,
     Report,
     Section,
-    Subheading,
     Table,
 )
+from loyaltysim.output.report_verdict import verdict_section
+from loyaltysim.scenario.money import money as _money
 
 __all__ = [
     "CHART_TEXT",
@@ -119,13 +121,10 @@ def _pair(x: Any) -> tuple[Any, Any]:
     return items[0], items[1]
 
 
-def money(x: Any, signed: bool = False) -> str:
-    """``12,345`` (``+12,345`` when ``signed``); ``n/a`` when undefined."""
-    v = _num(x)
-    if v is None:
-        return "n/a"
-    text = f"{v:+,.0f}" if signed else f"{v:,.0f}"
-    return text.replace("-", "−")
+def money(x: Any, signed: bool = False, currency: str | None = None) -> str:
+    """``12,345`` (``+12,345`` when ``signed``, ``12,345 EUR`` with a currency); ``n/a``
+    when undefined; float noise reads as 0."""
+    return _money(x, currency, signed)
 
 
 def pct(x: Any, digits: int = 0, signed: bool = False) -> str:
@@ -140,11 +139,13 @@ def pct(x: Any, digits: int = 0, signed: bool = False) -> str:
 NO_INTERVAL = "n/a: 1 run"  # one replication has no interval (null in the summary)
 
 
-def span(lo: Any, hi: Any, signed: bool = False, prefix: str = "") -> str:
+def span(
+    lo: Any, hi: Any, signed: bool = False, prefix: str = "", currency: str | None = None
+) -> str:
     """``prefix + "lo to hi"`` of an interval, or ``n/a: 1 run`` when it is undefined."""
     if lo is None and hi is None:
         return NO_INTERVAL
-    return f"{prefix}{money(lo, signed)} to {money(hi, signed)}"
+    return f"{prefix}{money(lo, signed)} to {money(hi, signed, currency)}"
 
 
 def _day(x: Any) -> str:
@@ -268,6 +269,7 @@ def variant_stories(data: RunData) -> list[VariantStory]:
     base = summary.get("base", "base")
     horizon = summary.get("horizon_days")
     initial = data.resolved.get("customers", {}).get("initial")
+    cur = data.currency
     stories = []
     for v in summary["variants"]:
         name = str(v.get("name"))
@@ -277,10 +279,11 @@ def variant_stories(data: RunData) -> list[VariantStory]:
         sentences = []
         profit = metrics.get("profit", {})
         lo, hi = _pair(profit.get("ci95"))
-        interval = span(lo, hi, prefix="95% interval ")
+        interval = span(lo, hi, prefix="95% interval ", currency=cur)
         runs = f", over {n} runs" if interval != NO_INTERVAL else ""
         sentences.append(
-            f"Profit over {horizon} days: {money(profit.get('mean'))} ({interval}{runs})."
+            f"Profit over {horizon} days: {money(profit.get('mean'), currency=cur)} "
+            f"({interval}{runs})."
         )
         comparison = ""
         diff = (v.get("vs_base") or {}).get("profit")
@@ -294,8 +297,8 @@ def variant_stories(data: RunData) -> list[VariantStory]:
             else:
                 comparison = "no clear difference from the base"
             sentences.append(
-                f"Against the base: {money(diff.get('mean'), signed=True)} profit "
-                f"({span(d_lo, d_hi, True, 'paired 95% interval ')}): {comparison}."
+                f"Against the base: {money(diff.get('mean'), True, cur)} profit "
+                f"({span(d_lo, d_hi, True, 'paired 95% interval ', cur)}): {comparison}."
             )
         churn = _num(metrics.get("churn_rate_annual", {}).get("mean"))
         end = metrics.get("customers_end", {}).get("mean")
@@ -384,19 +387,21 @@ def causes_sentence(data: RunData) -> str:
 CHART_TEXT: dict[str, tuple[str, str]] = {
     "customers": (
         "Active customers",
-        "How many customers each plan keeps, day by day. Lines are medians over the runs; "
-        "shaded bands hold 90% of runs.",
+        "How many customers each plan keeps, day by day. Lines are means over the runs "
+        "(they end at the tables' figures); shaded bands hold 90% of runs.",
     ),
     "cash": (
         "Cash",
-        "Cash in the bank at the end of each day. The dashed line is the floor below which "
-        "the business is ruined; a cross marks each run that hit it.",
+        "Cash in the bank at the end of each day (lines: means over the runs; bands: 90% "
+        "of runs). The dashed line is the floor below which the business is ruined; a "
+        "cross marks each run that hit it.",
     ),
     "cumulative_profit": (
         "Cumulative profit",
-        "Profit since day 0 (gross profit less every other cost), shown once a month just "
-        "after the month's fixed costs are paid, so the rent's saw-tooth does not hide the "
-        "differences.",
+        "Profit since day 0 (gross profit less every other cost), shown at the close of "
+        "each month, its fixed costs paid and its sales in, so the rent's saw-tooth does "
+        "not hide the differences. Lines are means over the runs; each ends, on the last "
+        "day, at the plan's profit in the tables.",
     ),
     "profit_vs_base": (
         "Profit compared with the base",
@@ -467,8 +472,8 @@ def summary_rows(data: RunData) -> list[list[str]]:
 
 SUMMARY_HEADER = (
     "plan",
-    "profit\n95% interval",
-    "vs base\npaired 95% interval",
+    "profit{unit}\n95% interval",
+    "vs base{unit}\npaired 95% interval",
     "churn\nper year",
     "customers\nat end",
     "runs\nruined",
@@ -488,11 +493,6 @@ BREAK_EVEN_RULE = (
     "A discount d cuts the margin on every discounted sale, so with a gross margin m sales "
     "must rise by d/(m − d) just to keep gross profit where it was; when d ≥ m no rise is "
     "enough."
-)
-ASSUMPTIONS_NOTE = (
-    "Every parameter of the scenario as it was run, defaults included. Money is in the "
-    "scenario’s currency; fractions are shares (0.15 = 15%); utilities are in logit units "
-    "of the choice model."
 )
 REPRODUCE_NOTE = (
     "The same scenario file, seed and version give the same numbers, to the digit, on any "
@@ -527,8 +527,9 @@ def _summary_table(data: RunData) -> Table:
     for row in summary_rows(data):
         verdict = next((k for k, v in VERDICT_LABELS.items() if v == row[-1]), "unknown")
         rows.append((*(Cell(c) for c in row[:-1]), Cell(row[-1], "badge", verdict)))
+    unit = f" ({data.currency})" if data.currency else ""
     return Table(
-        SUMMARY_HEADER,
+        tuple(h.replace("{unit}", unit) for h in SUMMARY_HEADER),
         tuple(rows),
         (0.18, 0.15, 0.19, 0.09, 0.11, 0.08, 0.2),
         numeric=(1, 2, 3, 4, 5),
@@ -542,12 +543,15 @@ def _summary_section(data: RunData, stories: Sequence[VariantStory]) -> Section:
     else:
         cards = tuple(Card(s.name, s.verdict, s.badges, tuple(s.sentences)) for s in stories)
         blocks = [_summary_table(data), Cards(cards), Paragraph(SUMMARY_NOTE, "note")]
-    return Section("summary", "Summary", tuple(blocks))
+    return Section("summary", "Summary of the evidence, plan by plan", tuple(blocks), new_page=True)
 
 
-def _charts_section(charts: Sequence[Figure], data: RunData) -> Section:
+def _charts_section(charts: Sequence[Figure], data: RunData, shown: str | None = None) -> Section:
     if charts:
-        return Section("charts", "Charts", tuple(charts), new_page=True)
+        rest: tuple[Block, ...] = tuple(c for c in charts if c.name != shown)
+        if not rest:
+            rest = (Paragraph("The one chart of this run is on the first page."),)
+        return Section("charts", "Charts", rest, new_page=True)
     why = (
         "the folder's tables cannot be trusted (see the top of this report)"
         if data.alerts
@@ -556,13 +560,18 @@ def _charts_section(charts: Sequence[Figure], data: RunData) -> Section:
     return Section("charts", "Charts", (Paragraph(f"No charts: {why}."),), new_page=True)
 
 
+def _share(s: float) -> str:
+    """A cause's share; a small one keeps a decimal, so that it does not read as none."""
+    return pct(s, 1) if 0 < s < 0.01 else pct(s)
+
+
 def _causes_section(data: RunData) -> Section:
     rows = cause_rows(data)
     if not rows:
         return Section("causes", "Why customers left", (Paragraph("No summary of defections."),))
     table = Table(
         ("plan", *(CAUSE_SHORT[c] for c in CAUSES)),
-        tuple((Cell(name), *(Cell(pct(s)) for s in shares)) for name, shares in rows),
+        tuple((Cell(name), *(Cell(_share(s)) for s in shares)) for name, shares in rows),
         (0.22, *(0.78 / len(CAUSES),) * len(CAUSES)),
         numeric=tuple(range(1, len(CAUSES) + 1)),
     )
@@ -580,38 +589,6 @@ def _break_even_section(stories: Sequence[VariantStory]) -> Section:
         return Section("break-even", title, (Paragraph("No summary: nothing to compare."),))
     items = Bullets(tuple((s.name, s.break_even) for s in stories))
     return Section("break-even", title, (Paragraph(BREAK_EVEN_RULE), items))
-
-
-def _assumptions_section(data: RunData) -> Section:
-    rows: list[tuple[Cell, ...] | str] = []
-    group = None
-    for p in parameters(data):
-        head = p.path.split(".", 1)[0]
-        if head != group:
-            group = head
-            rows.append(f"[{head}]")
-        rows.append((Cell(p.path, "key"), Cell(p.value), Cell(p.unit), Cell(p.description)))
-    blocks: list[Block] = [
-        Paragraph(ASSUMPTIONS_NOTE),
-        Table(
-            ("parameter", "value", "unit", "meaning"),
-            tuple(rows),
-            (0.36, 0.13, 0.13, 0.38),
-            numeric=(1,),
-            size=7.0,
-        ),
-    ]
-    changes = variant_changes(data)
-    if changes:
-        blocks.append(Subheading("What each plan changes"))
-        blocks.append(
-            Table(
-                ("plan", "changes"),
-                tuple((Cell(name), Cell(text, "code")) for name, text in changes),
-                (0.3, 0.7),
-            )
-        )
-    return Section("assumptions", "Assumptions", tuple(blocks), new_page=True)
 
 
 def _reproduce_section(data: RunData) -> Section:
@@ -645,13 +622,16 @@ def build_report(data: RunData, charts: Sequence[Figure], generated: datetime) -
     message = status_message(data)
     alerts = ([message] if message else []) + list(data.alerts)
     stories = variant_stories(data)
+    verdict, shown = verdict_section(data, charts, data.sample_warnings)
     sections = (
+        verdict,
         _summary_section(data, stories),
-        _charts_section(charts, data),
+        _charts_section(charts, data, shown),
         _causes_section(data),
         _break_even_section(stories),
-        _assumptions_section(data),
+        assumptions_section(data),
         _reproduce_section(data),
+        appendix_section(data),
     )
     return Report(
         title=data.title,

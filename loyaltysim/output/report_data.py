@@ -104,6 +104,7 @@ class RunData:
     notes: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     root: Path | None = None
+    sample_warnings: list[str] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
@@ -116,10 +117,41 @@ class RunData:
         return str(self.manifest.get("status", "unknown"))
 
     @property
+    def currency(self) -> str | None:
+        """``scenario.currency`` of the run (None: amounts are shown without a unit)."""
+        value = (self.resolved.get("scenario") or {}).get("currency")
+        return value if isinstance(value, str) and value else None
+
+    @property
     def title(self) -> str:
         """The scenario's name."""
         name = self.manifest.get("scenario") or self.resolved.get("scenario", {}).get("name")
         return str(name or "loyaltysim run")
+
+
+MAX_JSON_BYTES = 50 * 1024 * 1024
+
+
+def read_sample_warnings(root: Path) -> list[str]:
+    """The ``"sample_warnings"`` sentences of every JSON file at the top of the folder
+    (``summary.json``, ``check.json``, ``frontier.json``, ...), each once, in file order.
+
+    Only regular files inside the folder are read; one that cannot be read is skipped
+    (the report's other checks name broken files).
+    """
+    out: list[str] = []
+    for path in sorted(root.glob("*.json")):
+        try:
+            real = inside(root, path.name)
+            if not real.is_file() or real.stat().st_size > MAX_JSON_BYTES:
+                continue
+            data = json.loads(real.read_text("utf-8"))
+        except (ReportError, OSError, ValueError, UnicodeDecodeError):
+            continue
+        found = data.get("sample_warnings") if isinstance(data, dict) else None
+        if isinstance(found, list):
+            out += [str(w) for w in found if isinstance(w, str) and str(w) not in out]
+    return out
 
 
 def inside(root: Path, relative: str | Path) -> Path:
@@ -207,6 +239,7 @@ def load_run(run_dir: Path | str, tables: bool = True) -> RunData:
     if summary is None and manifest.get("status") == "complete":
         raise ReportError(f"{run_dir} says the run is complete but has no {SUMMARY}")
     data = RunData(run_dir, manifest, resolved, summary, None, root=root)
+    data.sample_warnings = read_sample_warnings(root)
     try:
         from loyaltysim.scenario.schema import Scenario
 

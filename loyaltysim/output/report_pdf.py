@@ -31,7 +31,12 @@ from loyaltysim.output.report_doc import (
 
 __all__ = ["render_pdf"]
 
-VERDICT_COLOURS = {"safe": "#009E73", "unsafe": "#D55E00", "unresolved": "#B07800"}
+VERDICT_COLOURS = {
+    "safe": "#009E73",
+    "unsafe": "#D55E00",
+    "unresolved": "#B07800",
+    "undecided": "#B07800",
+}
 MUTED = "#555555"
 
 
@@ -280,6 +285,8 @@ def _block(page: _PdfLayout, block: Block) -> None:
         text = f"{block.text} {block.code}" if block.code else block.text
         if block.kind == "note":
             page.text(text, size=8.5, color=MUTED)
+        elif block.kind == "lead":
+            page.text(text, size=10.5, weight="bold", after=0.15)
         else:
             page.text(text, size=9.5)
     elif isinstance(block, Subheading):

@@ -28,9 +28,13 @@ class PointsProgram(DiscountBase):
     one_off_rewards: ClassVar[bool] = True
     points_per_currency: float = Field(1.0, gt=0.0, le=1000.0, description="points per unit paid")
     reward_points: float = Field(100.0, gt=0.0, le=1e7, description="points for one reward")
-    reward_value: float = Field(5.0, gt=0.0, le=1e6, description="money off, per reward")
-    expiry_days: int = Field(365, ge=1, le=3650, description="points expire after this idle")
-    goal_gradient: float = Field(0.25, ge=0.0, le=3.0, description="visit-rate lift near reward")
+    reward_value: float = Field(5.0, gt=0.0, le=1e6, description="money off each reward gives")
+    expiry_days: int = Field(
+        365, ge=1, le=3650, description="days without a visit after which points expire"
+    )
+    goal_gradient: float = Field(
+        0.25, ge=0.0, le=3.0, description="how much more often customers come as a reward gets near"
+    )
     balance_switching_cost: float = Field(
         0.3, ge=0.0, le=5.0, description="switching cost of a full card (utils)"
     )

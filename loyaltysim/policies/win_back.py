@@ -28,10 +28,16 @@ class WinBackOffer(DiscountBase):
         30, ge=1, le=3650, description="an offer goes to a customer unseen for this many days"
     )
     offer_days: int = Field(30, ge=1, le=3650, description="how long the offer is valid")
-    accept_probability: float = Field(0.15, ge=0.0, le=1.0, description="base take-up")
+    accept_probability: float = Field(
+        0.15, ge=0.0, le=1.0, description="chance a customer who receives the offer uses it"
+    )
     offer_cost: float = Field(1.0, ge=0.0, le=1e6, description="cost of sending one offer")
     take_up_base: float = Field(
-        0.5, ge=0.0, le=10.0, description="take-up x (this + deal proneness) for the departed"
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="how readily customers who already left take the offer "
+        "(added to their deal proneness)",
     )
     attachment_kept: float = Field(
         0.5, ge=0.0, le=1.0, description="share of attachment a returning customer still has"

@@ -205,6 +205,36 @@ def _check_path(path: KeyPath, data: Any) -> tuple[int, str, str] | None:
     return None
 
 
+def key_description(path: KeyPath, data: Any = None) -> str:
+    """The schema's description of the key at ``path`` (the one kept beside the key in
+    :mod:`loyaltysim.scenario.schema`, which the report and the docs show too), or ``""``.
+
+    A discount key is looked up in the class of the discount kind ``data`` names.
+    """
+    ann: Any = Scenario
+    node = data
+    description = ""
+    for part in path:
+        ann = _unwrap(ann)
+        if _is_discount_union(ann):
+            kind = node.get("kind", "none") if isinstance(node, dict) else "none"
+            ann = POLICIES.get(kind) if isinstance(kind, str) else None
+            if ann is None:
+                return ""
+        if _is_model(ann):
+            field = ann.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return ""
+            description, ann = field.description or "", field.annotation
+        elif get_origin(ann) in (tuple, list, dict):
+            ann = get_args(ann)[-1] if get_origin(ann) is dict else get_args(ann)[0]
+            description = ""
+        else:
+            return ""
+        node = _get(node, part)
+    return description
+
+
 def _get(node: Any, part: str | int) -> Any:
     if isinstance(node, dict):
         return node.get(part)
@@ -368,6 +398,9 @@ def _explain(error: Any, data: Any) -> tuple[KeyPath, str, str]:
         percent = isinstance(value, int | float) and 1 < value <= 100
         if key in ("le", "lt") and limit == 1 and percent:
             hint = f"rates and shares are fractions: write {value / 100:g} for {value:g}%"
+        if not hint:
+            meaning = key_description(path, data)
+            hint = f"{_dotted(path[-1:])}: {meaning}" if meaning else ""
         return path, f"must be {words} {_number(limit)}, got {_number(value)}", hint
     if kind == "literal_error":
         valid = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))

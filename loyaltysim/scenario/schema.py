@@ -5,6 +5,10 @@ Money is in the scenario's currency, rates and shares are fractions (0.15 = 15%)
 says otherwise. Each model is strict (no coercion), closed (unknown keys are errors) and
 frozen. Loading files, locating errors on their lines and applying overrides live in
 :mod:`loyaltysim.scenario.loader`; this module only says what is valid.
+
+It is over 700 lines on purpose: every key's description, in plain words, stands beside
+the key, and that one description is what the schema's errors, the report's assumptions
+and ``docs/scenario-keys.md`` show. Splitting the models apart would only scatter them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from loyaltysim.followups import DEFAULT_CHANNELS, Channel, ChannelOverride, Fol
 from loyaltysim.followups.channels import ChannelName
 from loyaltysim.limits import BYTES_PER_CUSTOMER
 from loyaltysim.policies import DiscountPolicy, NoDiscountDefault
+from loyaltysim.scenario.money import check_currency
 from loyaltysim.scenario.survey import Survey
 
 # A replication holds every customer who ever dealt with the business in memory. This cap
@@ -76,6 +81,18 @@ class Meta(Frozen):
         description="bound on the customers who ever dealt with the business in one "
         "replication (memory); a run that would pass it stops, naming the cause",
     )
+    currency: str | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="the currency money is shown in: a code such as EUR (written after "
+        "amounts) or a symbol such as € (written before); without it amounts have no unit",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        return None if value is None else check_currency(value)
 
 
 class Business(Frozen):
@@ -91,7 +108,12 @@ class Business(Frozen):
         "written in the file, so a variant or override of the price moves demand)",
     )
     unit_cost: float = Field(1.40, ge=0.0, le=1e7, description="variable cost of a ticket")
-    fixed_costs_per_month: float = Field(9000.0, ge=0.0, le=1e10, description="money/month")
+    fixed_costs_per_month: float = Field(
+        9000.0,
+        ge=0.0,
+        le=1e10,
+        description="rent, wages and other costs paid every month whatever the sales",
+    )
     starting_cash: float = Field(25000.0, ge=0.0, le=1e12, description="cash on day 0")
     cash_floor: float = Field(
         0.0, ge=-1e12, le=1e12, description="ruin when cash falls below (negative: overdraft)"
@@ -115,8 +137,12 @@ class Business(Frozen):
         le=365.0,
         description="mean of the exponential delay to resolve a complaint, days (rounded up)",
     )
-    prospects_per_month: float = Field(120.0, ge=0.0, le=1e7, description="paid marketing reach")
-    cost_per_prospect: float = Field(3.0, ge=0.0, le=1e6, description="money per prospect")
+    prospects_per_month: float = Field(
+        120.0, ge=0.0, le=1e7, description="prospects reached by paid marketing each month"
+    )
+    cost_per_prospect: float = Field(
+        3.0, ge=0.0, le=1e6, description="what reaching one prospect with paid marketing costs"
+    )
     prospect_conversion: float = Field(
         0.20, ge=0.0, le=1.0, description="share of paid prospects who become customers"
     )
@@ -168,19 +194,42 @@ def anchor_reservation_price(raw: dict[str, Any]) -> None:
 class Segment(Frozen):
     """``[[customers.segments]]``: a kind of customer; individuals vary around these means."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, description="the segment's name, in reports")
     share: float = Field(1.0, ge=0.0, le=1.0, description="share of customers; all sum to 1")
-    visits_per_month: float = Field(4.0, gt=0.0, le=300.0, description="mean purchase occasions")
-    visit_heterogeneity: float = Field(
-        2.0, gt=0.0, le=1000.0, description="Gamma shape of visit rates (small: more varied)"
+    visits_per_month: float = Field(
+        4.0, gt=0.0, le=300.0, description="average purchase occasions a month (at either store)"
     )
-    price_sensitivity: float = Field(1.0, ge=0.0, le=10.0, description="weight of price")
+    visit_heterogeneity: float = Field(
+        2.0,
+        gt=0.0,
+        le=1000.0,
+        description="how alike customers' visit rates are: small values make a few very "
+        "frequent customers and many rare ones",
+    )
+    price_sensitivity: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="how strongly price moves this segment's choices (1 = typical)",
+    )
     deal_proneness: float = Field(
         0.2, ge=0.0, le=1.0, description="pull of discounts, and of competitor deals"
     )
-    satisfaction: float = Field(0.75, ge=0.0, le=1.0, description="initial mean satisfaction")
-    attachment: float = Field(0.5, ge=0.0, le=1.0, description="initial mean attachment")
-    competitor_awareness: float = Field(0.3, ge=0.0, le=1.0, description="initial mean")
+    satisfaction: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="initial mean satisfaction, 0 (very unhappy) to 1 (delighted)",
+    )
+    attachment: float = Field(
+        0.5, ge=0.0, le=1.0, description="initial mean emotional attachment to the business, 0 to 1"
+    )
+    competitor_awareness: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="initial mean share of the competitor's offer customers know of",
+    )
 
 
 class Customers(Frozen):
@@ -332,134 +381,344 @@ class Behaviour(Frozen):
     """
 
     # Choice (multinomial logit; Guadagni & Little 1983)
-    focal_constant: float = Field(0.0, ge=-20, le=20, description="utility of the business")
-    competitor_constant: float = Field(0.5, ge=-20, le=20, description="utility of competitor")
-    habit_weight: float = Field(1.0, ge=0, le=20, description="utility of habit L")
-    satisfaction_weight: float = Field(2.0, ge=0, le=20, description="utility of (S - centre)")
-    satisfaction_utility_centre: float = Field(
-        0.5, ge=0, le=1, description="satisfaction at which it adds no utility"
+    focal_constant: float = Field(
+        0.0,
+        ge=-20,
+        le=20,
+        description="a standing preference for the business over the competitor, all else "
+        "equal (choice-model units)",
     )
-    attachment_weight: float = Field(1.5, ge=0, le=20, description="utility of attachment A")
-    switching_cost_weight: float = Field(1.0, ge=0, le=20, description="utility of switching cost")
+    competitor_constant: float = Field(
+        0.5,
+        ge=-20,
+        le=20,
+        description="a standing preference for the competitor (its location, range), all "
+        "else equal (choice-model units)",
+    )
+    habit_weight: float = Field(
+        1.0,
+        ge=0,
+        le=20,
+        description="how strongly habit (buying where one bought before) draws a customer back",
+    )
+    satisfaction_weight: float = Field(
+        2.0,
+        ge=0,
+        le=20,
+        description="how strongly a customer's satisfaction draws them to the business",
+    )
+    satisfaction_utility_centre: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="the satisfaction at which it neither draws customers nor pushes them away",
+    )
+    attachment_weight: float = Field(
+        1.5,
+        ge=0,
+        le=20,
+        description="how strongly emotional attachment draws a customer to the business",
+    )
+    switching_cost_weight: float = Field(
+        1.0,
+        ge=0,
+        le=20,
+        description="how strongly the cost of leaving (points, effort) holds a customer back",
+    )
     price_weight: float = Field(
         3.0,
         ge=0,
         le=50,
-        description="utility per reservation price of price below it, x price sensitivity: "
-        "sets the own-price elasticity (fact 11)",
+        description="how strongly a price below what the ticket is worth attracts buyers "
+        "(times the segment's price sensitivity); it sets how much sales "
+        "respond to price",
     )
-    gain_weight: float = Field(1.0, ge=0, le=50, description="reference-price gain weight")
-    loss_weight: float = Field(2.0, ge=0, le=50, description="reference-price loss weight")
-    deal_weight: float = Field(1.0, ge=0, le=20, description="utility of any deal x proneness")
+    gain_weight: float = Field(
+        1.0,
+        ge=0,
+        le=50,
+        description="how much a price below the price a customer is used to pleases them",
+    )
+    loss_weight: float = Field(
+        2.0,
+        ge=0,
+        le=50,
+        description="how much a price above the price a customer is used to puts them off "
+        "(losses weigh more than gains)",
+    )
+    deal_weight: float = Field(
+        1.0,
+        ge=0,
+        le=20,
+        description="the pull of any deal, beyond its money, for deal-prone customers",
+    )
     reference_price_memory: float = Field(
-        0.9, ge=0, le=1, description="alpha in R <- alpha R + (1 - alpha) price paid"
+        0.9,
+        ge=0,
+        le=1,
+        description="how slowly customers forget past prices (0.9: the price they are used "
+        "to moves a tenth of the way to each price paid)",
     )
-    habit_learning: float = Field(0.1, ge=0, le=1, description="habit step per buying day")
-    prior_habit: float = Field(0.5, ge=0, le=1, description="habit of day-0 customers")
+    habit_learning: float = Field(
+        0.1, ge=0, le=1, description="how fast a habit forms with each buying day"
+    )
+    prior_habit: float = Field(
+        0.5, ge=0, le=1, description="how habitual the customers on day 0 already are, 0 to 1"
+    )
     prior_tenure_days: float = Field(
-        365.0, gt=0, le=36_500, description="mean (exponential) tenure of day-0 customers, days"
+        365.0,
+        gt=0,
+        le=36_500,
+        description="how long, on average, the customers on day 0 have been customers (days)",
     )
     visit_gap_smoothing: float = Field(
-        0.2, gt=0, le=1, description="weight of the latest gap in the usual gap (EWMA)"
+        0.2,
+        gt=0,
+        le=1,
+        description="how much the latest gap between visits changes a customer's usual gap",
     )
     # Service experience and satisfaction (Oliver 1980; Anderson & Sullivan 1993)
-    quality_noise: float = Field(0.10, ge=0, le=1, description="sd of a visit's quality")
+    quality_noise: float = Field(
+        0.10, ge=0, le=1, description="how much one visit's quality varies around the usual"
+    )
     quality_heterogeneity: float = Field(
-        0.10, ge=0, le=1, description="sd of a customer's persistent quality offset"
+        0.10,
+        ge=0,
+        le=1,
+        description="how much the quality customers get differs from one customer to another",
     )
-    indifference_drop: float = Field(0.05, ge=0, le=1, description="quality lost to indifference")
-    poor_service_drop: float = Field(0.35, ge=0, le=1, description="quality lost to poor service")
-    exceptional_boost: float = Field(0.20, ge=0, le=1, description="quality added when exceptional")
-    disconfirmation_weight: float = Field(0.3, ge=0, le=5, description="weight of P - E")
+    indifference_drop: float = Field(
+        0.05, ge=0, le=1, description="how much worse a visit feels when staff ignore the customer"
+    )
+    poor_service_drop: float = Field(
+        0.35, ge=0, le=1, description="how much worse a visit feels when the service fails"
+    )
+    exceptional_boost: float = Field(
+        0.20,
+        ge=0,
+        le=1,
+        description="how much better a visit feels when the service is exceptional",
+    )
+    disconfirmation_weight: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="how much a visit better or worse than expected moves satisfaction",
+    )
     shortfall_asymmetry: float = Field(
-        2.0, ge=1, le=5, description="shortfalls weigh this many times surpluses"
+        2.0,
+        ge=1,
+        le=5,
+        description="how many times more a disappointment weighs than a pleasant surprise",
     )
-    satisfaction_smoothing: float = Field(0.1, gt=0, le=1, description="S step per buying day")
-    expectation_learning: float = Field(0.05, ge=0, le=1, description="lambda in E <- E + l(P-E)")
+    satisfaction_smoothing: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="how fast satisfaction follows the visits (share of the way per buying day)",
+    )
+    expectation_learning: float = Field(
+        0.05, ge=0, le=1, description="how fast customers' expectations follow the quality they get"
+    )
     # Attachment
-    attachment_half_life_days: float = Field(365.0, gt=0, le=36_500, description="slow decay")
-    exceptional_attachment: float = Field(0.15, ge=0, le=1, description="A gain, exceptional")
-    indifference_attachment: float = Field(0.10, ge=0, le=1, description="A loss, indifference")
-    poor_service_attachment: float = Field(0.15, ge=0, le=1, description="A loss, poor service")
-    recovery_attachment: float = Field(0.10, ge=0, le=1, description="A gain, quick recovery")
-    unresolved_attachment: float = Field(0.20, ge=0, le=1, description="A loss, unresolved")
+    attachment_half_life_days: float = Field(
+        365.0, gt=0, le=36_500, description="days for unrenewed attachment to fade by half"
+    )
+    exceptional_attachment: float = Field(
+        0.15, ge=0, le=1, description="attachment gained from an exceptional visit"
+    )
+    indifference_attachment: float = Field(
+        0.10, ge=0, le=1, description="attachment lost when staff ignore the customer"
+    )
+    poor_service_attachment: float = Field(
+        0.15, ge=0, le=1, description="attachment lost to a service failure"
+    )
+    recovery_attachment: float = Field(
+        0.10, ge=0, le=1, description="attachment gained when a complaint is put right quickly"
+    )
+    unresolved_attachment: float = Field(
+        0.20, ge=0, le=1, description="attachment lost when a complaint is never put right"
+    )
     # Defection (competing risks, per year; Jones & Sasser 1995)
-    other_hazard: float = Field(0.35, ge=0, le=100, description="moves, life events")
-    indifference_hazard: float = Field(1.3, ge=0, le=100, description="per unit of memory")
-    poor_service_hazard: float = Field(1.0, ge=0, le=100, description="per unit of memory")
-    competitor_hazard: float = Field(0.8, ge=0, le=100, description="per unit of pull")
-    unresolved_hazard: float = Field(3.0, ge=0, le=100, description="per unit of memory")
-    discount_ended_hazard: float = Field(4.0, ge=0, le=100, description="per unit of loss")
-    attachment_protection: float = Field(3.0, ge=0, le=20, description="hazard x exp(-k A)")
-    switching_cost_protection: float = Field(1.5, ge=0, le=20, description="x exp(-k SC)")
+    other_hazard: float = Field(
+        0.35,
+        ge=0,
+        le=100,
+        description="yearly chance-rate of leaving for reasons the business cannot touch "
+        "(moving away, life events)",
+    )
+    indifference_hazard: float = Field(
+        1.3,
+        ge=0,
+        le=100,
+        description="how much remembered staff indifference raises the rate of leaving (per year)",
+    )
+    poor_service_hazard: float = Field(
+        1.0,
+        ge=0,
+        le=100,
+        description="how much remembered poor service raises the rate of leaving (per year)",
+    )
+    competitor_hazard: float = Field(
+        0.8,
+        ge=0,
+        le=100,
+        description="how much the competitor's pull raises the rate of leaving (per year)",
+    )
+    unresolved_hazard: float = Field(
+        3.0,
+        ge=0,
+        le=100,
+        description="how much an unresolved complaint raises the rate of leaving (per year)",
+    )
+    discount_ended_hazard: float = Field(
+        4.0,
+        ge=0,
+        le=100,
+        description="how much a discount taken away raises the rate of leaving (per year)",
+    )
+    attachment_protection: float = Field(
+        3.0,
+        ge=0,
+        le=20,
+        description="how much attachment protects against leaving (higher: attached "
+        "customers stay much longer)",
+    )
+    switching_cost_protection: float = Field(
+        1.5, ge=0, le=20, description="how much the cost of leaving protects against leaving"
+    )
     satisfaction_hazard_weight: float = Field(
-        1.0, ge=0, le=20, description="hazard x exp(k (pivot - S)): weak on purpose"
+        1.0,
+        ge=0,
+        le=20,
+        description="how much low satisfaction itself raises the rate of leaving (kept "
+        "weak: satisfied customers leave too)",
     )
     satisfaction_hazard_pivot: float = Field(
-        0.6, ge=0, le=1, description="satisfaction at which it neither raises nor lowers hazards"
+        0.6,
+        ge=0,
+        le=1,
+        description="the satisfaction at which it neither raises nor lowers the rate of leaving",
     )
     pending_complaint_hazard: float = Field(
-        12.0, ge=0, le=100, description="per year, every day a complaint waits for an answer"
+        12.0,
+        ge=0,
+        le=100,
+        description="yearly rate of leaving added for every day a complaint waits for an answer",
     )
     hostage_hazard: float = Field(
-        1.0, ge=0, le=100, description="per unit of resentment (months unhappy x switching cost)"
+        1.0,
+        ge=0,
+        le=100,
+        description="how much pent-up resentment (unhappy but held by a switching cost) "
+        "raises the rate of leaving",
     )
     hostage_mention_factor: float = Field(
-        1.0, ge=0, le=20, description="an unhappy customer warns 1 + k x switching cost as often"
+        1.0,
+        ge=0,
+        le=20,
+        description="how much more often unhappy customers held by a switching cost warn others",
     )
-    memory_half_life_days: float = Field(60.0, gt=0, le=36_500, description="of bad events")
-    procedural_switching_cost: float = Field(0.2, ge=0, le=10, description="effort of change")
+    memory_half_life_days: float = Field(
+        60.0, gt=0, le=36_500, description="days for the memory of a bad experience to fade by half"
+    )
+    procedural_switching_cost: float = Field(
+        0.2,
+        ge=0,
+        le=10,
+        description="the effort of changing store, for everyone (before any points or rewards)",
+    )
     # Complaints and recovery (TARP; de Matos et al. 2007)
     complaint_probability: float = Field(
-        0.10, ge=0, le=1, description="complaint chance of a bad experience at attachment 0.5"
+        0.10,
+        ge=0,
+        le=1,
+        description="chance that a customer with a bad experience complains (at middling "
+        "attachment)",
     )
     bad_experience_threshold: float = Field(
-        0.40, ge=0, le=1, description="a visit below this satisfaction is a bad experience"
+        0.40,
+        ge=0,
+        le=1,
+        description="a visit that feels worse than this (0 to 1) is a bad experience",
     )
     bad_experience_weight: float = Field(
-        1.0, ge=0, le=10, description="grievance (poor-service memory) of a visit felt as bad"
+        1.0,
+        ge=0,
+        le=10,
+        description="how much grievance a bad experience leaves, like a service failure",
     )
-    quick_resolution_days: float = Field(2.0, ge=0, le=365, description="quick if within")
-    recovery_bonus: float = Field(0.05, ge=0, le=1, description="S above pre-failure, 1st quick")
+    quick_resolution_days: float = Field(
+        2.0, ge=0, le=365, description="a complaint put right within this many days counts as quick"
+    )
+    recovery_bonus: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="satisfaction above its level before the failure after a first "
+        "complaint is fixed quickly (the recovery paradox)",
+    )
     repeat_quick_restore: float = Field(
-        0.5, ge=0, le=1, description="share of the lost S a quick fix of a repeat failure restores"
+        0.5,
+        ge=0,
+        le=1,
+        description="share of the lost satisfaction a quick fix of a repeated failure gives back",
     )
     late_restore: float = Field(
-        0.3, ge=0, le=1, description="share of the lost S a late fix restores"
+        0.3, ge=0, le=1, description="share of the lost satisfaction a late fix gives back"
     )
     late_grievance_kept: float = Field(
-        0.5, ge=0, le=1, description="share of a failure's memory a late fix leaves"
+        0.5, ge=0, le=1, description="share of a failure's memory that remains after a late fix"
     )
     unresolved_satisfaction_drop: float = Field(
-        0.05, ge=0, le=1, description="S lost when a complaint goes unresolved"
+        0.05, ge=0, le=1, description="satisfaction lost when a complaint is never put right"
     )
     # Word of mouth (East et al. 2007; Anderson 1998)
-    delighted_threshold: float = Field(0.8, ge=0, le=1, description="S at which customers refer")
-    dissatisfied_threshold: float = Field(0.5, ge=0, le=1, description="S below: they warn")
-    positive_mentions_per_month: float = Field(0.3, ge=0, le=100, description="per delighted")
-    negative_mentions_per_month: float = Field(2.0, ge=0, le=100, description="per unhappy")
-    referral_conversion: float = Field(0.05, ge=0, le=1, description="per positive mention")
+    delighted_threshold: float = Field(
+        0.8, ge=0, le=1, description="satisfaction from which customers recommend the business"
+    )
+    dissatisfied_threshold: float = Field(
+        0.5, ge=0, le=1, description="satisfaction below which customers warn others off"
+    )
+    positive_mentions_per_month: float = Field(
+        0.3, ge=0, le=100, description="recommendations a delighted customer makes a month"
+    )
+    negative_mentions_per_month: float = Field(
+        2.0, ge=0, le=100, description="warnings an unhappy customer gives a month"
+    )
+    referral_conversion: float = Field(
+        0.05, ge=0, le=1, description="chance a recommendation brings a new customer"
+    )
     negative_awareness_effect: float = Field(
-        0.05, ge=0, le=1, description="awareness gained by a customer who hears a warning"
+        0.05, ge=0, le=1, description="how much a warning makes a customer aware of the competitor"
     )
     negative_conversion_effect: float = Field(
         5.0,
         ge=0,
         le=100,
-        description="conversion x exp(-k x smoothed warnings per customer per month)",
+        description="how much warnings in the market cut the share of prospects who become "
+        "customers",
     )
     # Acquisition and deals (Lewis 2006)
     deal_attraction: float = Field(
-        3.0, ge=0, le=100, description="conversion x (1 + k x discount x deal proneness)"
+        3.0,
+        ge=0,
+        le=100,
+        description="how much a discount raises the share of prospects who become customers"
+        " (times the discount and deal proneness)",
     )
     discount_loss_weight: float = Field(
         1.0,
         ge=0,
         le=100,
-        description="discount_loss per unit of standing discount withdrawn, x deal proneness",
+        description="how much a discount taken away hurts deal-prone customers (per unit of"
+        " discount withdrawn)",
     )
     trait_concentration: float = Field(
-        20.0, gt=0, le=1e4, description="Beta concentration of individual traits"
+        20.0,
+        gt=0,
+        le=1e4,
+        description="how alike customers of a segment are (higher: closer to the segment's means)",
     )
 
 

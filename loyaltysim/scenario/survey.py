@@ -32,7 +32,7 @@ class Survey(Frozen):
         0.5,
         ge=0.0,
         le=1.0,
-        description="answer chance x (1 - k x (1 - S)): the unhappy answer less",
+        description="how much less often unhappy customers answer a survey",
     )
     courtesy_bias: float = Field(
         0.05, ge=-1.0, le=1.0, description="stated minus felt satisfaction, on average (0..1 scale)"
@@ -40,7 +40,9 @@ class Survey(Frozen):
     answer_noise: float = Field(
         0.10, ge=0.0, le=1.0, description="sd of stated around felt satisfaction (0..1 scale)"
     )
-    cost_per_invite: float = Field(0.0, ge=0.0, le=1e6, description="money per invitation")
+    cost_per_invite: float = Field(
+        0.0, ge=0.0, le=1e6, description="what sending one survey invitation costs"
+    )
 
     def scores(self, stated: np.ndarray) -> np.ndarray:
         """Answers on the survey's own scale from stated levels on 0..1."""

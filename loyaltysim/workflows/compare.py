@@ -177,7 +177,9 @@ def run_compare(
 
                 outcome.charts = write_run_charts(folder.path, reference, runs)
                 chart_diffs = {m: diffs[m] for m in CHART_METRICS}
-                outcome.charts += write_compare_charts(folder.path, chart_diffs, names[0], TITLES)
+                outcome.charts += write_compare_charts(
+                    folder.path, chart_diffs, names[0], TITLES, reference.scenario.currency
+                )
         folder.finish(summary or None, status, error=error)
         held.release()
     return outcome

@@ -17,9 +17,30 @@ from loyaltysim.output.folder import atomic_write_text
 from loyaltysim.scenario import Scenario
 
 
-def write_frontier(result: FrontierResult, scenario: Scenario, folder: Path) -> Path:
-    """``frontier.json``, ``frontier.csv`` and the chart (PNG and SVG) into ``folder``."""
+def write_frontier(
+    result: FrontierResult,
+    scenario: Scenario,
+    folder: Path,
+    scenario_path: Path | str | None = None,
+    overrides: list[str] | None = None,
+) -> Path:
+    """``frontier.json``, ``frontier.csv``, the chart (PNG and SVG) and a manifest like a
+    run folder's (kind ``frontier``, so that ``loyaltysim report`` reports it) into
+    ``folder``."""
+    from loyaltysim.output.folder import write_experiment_manifest
+
     folder.mkdir(parents=True, exist_ok=True)
+    write_experiment_manifest(
+        folder,
+        scenario,
+        "frontier",
+        "interrupted" if result.interrupted else "complete",
+        result.seed,
+        scenario_path,
+        overrides,
+        param=result.param,
+        points=len(result.points),
+    )
     atomic_write_text(folder / "frontier.json", json.dumps(result.as_dict(), indent=2))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -58,4 +79,6 @@ def frontier_figure(result: FrontierResult, scenario: Scenario) -> Any:
         result.largest_safe,
         result.most_profitable,
         max_ruin_probability=result.max_ruin_risk,
+        currency=scenario.scenario.currency,
+        cliff=result.cliff,  # none while no value is decided unsafe (undecided is not a cliff)
     )

@@ -8,6 +8,7 @@ words) and a renderer (:mod:`~loyaltysim.output.report_html` or
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from loyaltysim.output.report_content import (
 from loyaltysim.output.report_data import ReportError, RunData, inside, load_run
 from loyaltysim.output.report_doc import Figure
 from loyaltysim.output.report_html import render_html
+from loyaltysim.output.report_kinds import OTHER_KINDS, comparison_section, folder_kind, kind_report
 from loyaltysim.output.report_pdf import render_pdf
 
 __all__ = ["ReportError", "build_charts", "default_output", "write_report"]
@@ -47,7 +49,7 @@ def build_charts(data: RunData, dpi: int = 130) -> list[Figure]:
         figures: dict[str, Callable[[], Any]] = {
             "customers": lambda: plotting.customers_chart(data.runs),
             "cash": lambda: plotting.cash_chart(data.runs, data.scenario),
-            "cumulative_profit": lambda: plotting.cumulative_profit_chart(data.runs),
+            "cumulative_profit": lambda: plotting.cumulative_profit_chart(data.runs, data.currency),
             "profit_vs_base": lambda: _forest(data),
             "churn_causes": lambda: plotting.churn_causes_chart(data.runs),
             "defector_satisfaction": lambda: plotting.defector_satisfaction_chart(data.runs),
@@ -137,7 +139,7 @@ def _forest(data: RunData) -> Any:
                 _num(d.get("variance_reduction")) or float("nan"),
             )
     if diffs:
-        return plotting.profit_difference_chart(diffs)
+        return plotting.profit_difference_chart(diffs, data.currency)
     return plotting.profit_vs_base_chart(data.scenario, data.runs)
 
 
@@ -156,6 +158,16 @@ def _png(fig: Any, dpi: int) -> bytes:
     with matplotlib.rc_context(plotting.STYLE):
         fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
+
+
+def with_comparison(report: Any, data: RunData) -> Any:
+    """A compare folder's report with its metric-by-metric comparison after the summary."""
+    section = comparison_section(data.run_dir, data.currency)
+    if section is None:
+        return report
+    sections = list(report.sections)
+    at = next((i + 1 for i, s in enumerate(sections) if s.anchor == "summary"), len(sections))
+    return dataclasses.replace(report, sections=(*sections[:at], section, *sections[at:]))
 
 
 def default_output(run_dir: Path | str, fmt: str) -> Path:
@@ -196,11 +208,15 @@ def write_report(
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    data = load_run(run_dir)
     generated = (now or datetime.now(UTC)).astimezone(UTC)
-    charts = build_charts(data, dpi=130 if fmt == "html" else 150)
     path = Path(output) if output is not None else default_output(run_dir, fmt)
-    report = build_report(data, charts, generated)
+    kind = folder_kind(run_dir)
+    if kind in OTHER_KINDS:
+        report = kind_report(run_dir, kind, generated)
+    else:
+        data = load_run(run_dir)
+        charts = build_charts(data, dpi=130 if fmt == "html" else 150)
+        report = with_comparison(build_report(data, charts, generated), data)
     if fmt == "html":
         atomic_write_text(path, render_html(report))
     else:

@@ -45,7 +45,8 @@ def test_functions_return_figures(results: dict) -> None:
     assert list(figs) == list(plotting.RUN_CHARTS)
     assert all(isinstance(f, Figure) for f in figs.values())
     cash = figs["cash"].axes[0]
-    assert "currency" in cash.get_ylabel()
+    # Issue #16: money is in the scenario's currency, and without one has no unit name.
+    assert cash.get_ylabel() == "cash, end of day"
     legend = cash.get_legend()
     assert legend is not None
     assert any("ruined (1 of 5)" in t.get_text() for t in legend.get_texts())

@@ -38,9 +38,9 @@ def _vertical_lines_at(fig: Figure) -> list[float]:
 
 
 def test_frontier_marks_the_cliff_and_the_best(tmp_path: Path) -> None:
-    fig = _frontier(0.10, 0.10, max_ruin_probability=0.05)
+    fig = _frontier(0.10, 0.10, max_ruin_probability=0.05, currency="EUR")
     profit_ax, risk_ax = fig.axes
-    assert "currency" in profit_ax.get_ylabel() and "ruin" in risk_ax.get_ylabel()
+    assert "EUR" in profit_ax.get_ylabel() and "ruin" in risk_ax.get_ylabel()  # issue #16
     assert risk_ax.get_ylim() == (0.0, 1.0)
     assert _vertical_lines_at(fig) == [0.15]  # the cliff: the first value past safe_max
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
@@ -104,7 +104,9 @@ def test_cumulative_profit_is_drawn_at_month_ends() -> None:
     results = {"base": [make_result("base", k, 120) for k in range(3)]}
     fig = plotting.cumulative_profit_chart(results)
     line = fig.axes[0].get_lines()[0]
-    # make_result charges fixed costs on days 29, 59, 89 and 119.
-    assert list(line.get_xdata()) == [29, 59, 89, 119]
+    # make_result charges fixed costs on days 29, 59, 89 and 119. Issue #16 changes the
+    # days on purpose: day 0, each month's close (the eve of a payment) and the last day,
+    # where the line ends at the profit the tables report.
+    assert list(line.get_xdata()) == [0, 28, 58, 88, 118, 119]
     no_fixed = {"base": [make_result("base", 0, 40, fixed_costs_per_month=0.0)]}
     assert len(plotting.cumulative_profit_chart(no_fixed).axes[0].get_lines()[0].get_xdata()) == 40

@@ -409,7 +409,9 @@ pricee = 3
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, "f.toml")
     assert str(info.value).splitlines() == [
-        "f.toml:3: scenario.horizon_days: must be at least 1, got -5",
+        # Issue #16: a bound names what the key means (its schema description).
+        "f.toml:3: scenario.horizon_days: must be at least 1, got -5 "
+        "(horizon_days: simulated days)",
         'f.toml:6: business.price: expected a number, got the string "4.5" (remove the quotes)',
         "f.toml:7: business.pricee: unknown key 'pricee' (did you mean 'price'?)",
     ]
@@ -504,7 +506,10 @@ def test_override_into_a_value_is_a_problem() -> None:
 
 def test_bad_override_value_is_reported_at_the_override() -> None:
     problem = only(MINIMAL, ["scenario.horizon_days=90", "business.price=-1"])
-    assert str(problem) == "<--set>:2: business.price: must be greater than 0, got -1"
+    assert str(problem) == (
+        "<--set>:2: business.price: must be greater than 0, got -1 "
+        "(price: list price of an average ticket)"  # issue #16: the key's meaning
+    )
 
 
 def test_malformed_override_text() -> None:
