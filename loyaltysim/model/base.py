@@ -70,6 +70,7 @@ class SimulationBase:
     awareness_decay: float
     segment_shares: np.ndarray
     segment_deal: np.ndarray
+    segment_traits: dict[str, np.ndarray]
 
     def spend(self, series: str, amount: float) -> None:
         """Book a cost in today's ``series`` and take it from cash."""

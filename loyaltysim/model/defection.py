@@ -20,13 +20,15 @@ class DefectionMixin(SimulationBase):
         u = self.rng["churn"].random(n)
         # Whole columns (views), masked by `active` at the end: cheaper than gathering.
         cols = slice(0, n)
-        total = sum(self._cause_hazards(cols), np.zeros(n, np.float32))
+        # Each hazard once a day: the leavers' causes are read from the same arrays.
+        cause_hazards = self._cause_hazards(cols)
+        total = sum(cause_hazards, np.zeros(n, np.float32))
         leave_p = -np.expm1(-self._protection(cols) * total / DAYS_PER_YEAR)
         leaving = pop.active[:n] & (u < leave_p)
         if not leaving.any():
             return
         who = np.flatnonzero(leaving)
-        hazards = np.stack(np.broadcast_arrays(*self._cause_hazards(who)))
+        hazards = np.stack([np.broadcast_to(h, (n,))[who] for h in cause_hazards])
         # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
         position = u[who] / leave_p[who] * hazards.sum(axis=0)
         cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)

@@ -200,8 +200,12 @@ class MarketMixin(SimulationBase):
         ]
         referrals = int(rng.binomial(self.referral_prospects, b.referral_conversion))
         ref_seg = draw_segments(rng, self.segment_shares, referrals)
-        new = add_customers(self.pop, self.sc, converted, day, ORIGIN_PAID, rng)
+        new = add_customers(
+            self.pop, self.sc, converted, day, ORIGIN_PAID, rng, table=self.segment_traits
+        )
         self.pop.won_on_deal[new] = discount > 0
-        add_customers(self.pop, self.sc, ref_seg, day, ORIGIN_REFERRAL, rng)
+        add_customers(
+            self.pop, self.sc, ref_seg, day, ORIGIN_REFERRAL, rng, table=self.segment_traits
+        )
         self.today["acquired"] += len(converted) + referrals
         self.today["referred"] += referrals

@@ -37,7 +37,7 @@ from loyaltysim.model.base import (
     half_life_factor,
 )
 from loyaltysim.model.contact import ContactMixin
-from loyaltysim.model.customers import add_customers, draw_segments
+from loyaltysim.model.customers import add_customers, draw_segments, segment_table
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.market import MarketMixin, poisson_from_uniform
 from loyaltysim.model.monitor import Monitor
@@ -116,11 +116,19 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.awareness_decay = (1 - comp.awareness_decay_per_month) ** (1 / DAYS_PER_MONTH)
         self.segment_shares = np.array([s.share for s in scenario.customers.segments])
         self.segment_deal = np.array([s.deal_proneness for s in scenario.customers.segments])
+        self.segment_traits = segment_table(scenario)
 
         initial = scenario.customers.initial
         seg = draw_segments(self.rng["population"], self.segment_shares, initial)
         add_customers(
-            self.pop, scenario, seg, 0, ORIGIN_INITIAL, self.rng["population"], prior_tenure=True
+            self.pop,
+            scenario,
+            seg,
+            0,
+            ORIGIN_INITIAL,
+            self.rng["population"],
+            prior_tenure=True,
+            table=self.segment_traits,
         )
 
     # ----------------------------------------------------------------- processes
