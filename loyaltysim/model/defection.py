@@ -16,21 +16,26 @@ class DefectionMixin(SimulationBase):
         """Competing risks (per year), all damped by attachment and switching cost, only
         weakly by satisfaction: satisfied customers still leave (Jones & Sasser 1995). The
         recorded cause is drawn in proportion to the cause-specific hazards."""
-        pop, n = self.pop, self.pop.size
-        u = self.rng["churn"].random(n)
-        # Whole columns (views), masked by `active` at the end: cheaper than gathering.
-        cols = slice(0, n)
+        pop, n, act = self.pop, self.pop.size, self.act
+        u = self.rng.uniform("churn", day, act, dtype=np.float64)
+        # With most rows active, whole columns (views) are cheaper than gathering; the
+        # arithmetic per customer is the same either way.
+        rows: np.ndarray | slice = slice(0, n) if self.dense else act
         # Each hazard once a day: the leavers' causes are read from the same arrays.
-        cause_hazards = self._cause_hazards(cols)
-        total = sum(cause_hazards, np.zeros(n, np.float32))
-        leave_p = -np.expm1(-self._protection(cols) * total / DAYS_PER_YEAR)
-        leaving = pop.active[:n] & (u < leave_p)
-        if not leaving.any():
+        cause_hazards = self._cause_hazards(rows)
+        size = n if self.dense else len(act)
+        total = sum(cause_hazards, np.zeros(size, np.float32))
+        leave_p = -np.expm1(-self._protection(rows) * total / DAYS_PER_YEAR)
+        if self.dense:
+            leave_p = leave_p[act]
+        leaving = np.flatnonzero(u < leave_p)
+        if len(leaving) == 0:
             return
-        who = np.flatnonzero(leaving)
-        hazards = np.stack([np.broadcast_to(h, (n,))[who] for h in cause_hazards])
+        who = act[leaving]
+        at = who if self.dense else leaving
+        hazards = np.stack([np.broadcast_to(h, (size,))[at] for h in cause_hazards])
         # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
-        position = u[who] / leave_p[who] * hazards.sum(axis=0)
+        position = u[leaving] / leave_p[leaving] * hazards.sum(axis=0)
         cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)
         cause = np.minimum(cause, len(CAUSES) - 1)
         rec = self.defections

@@ -34,6 +34,7 @@ from loyaltysim.model.base import (
     AT_MONITOR,
     AT_RECORD,
     DAYS_PER_MONTH,
+    DENSE_SHARE,
     half_life_factor,
 )
 from loyaltysim.model.contact import ContactMixin
@@ -103,7 +104,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.recent_warnings = 0.0  # negative mentions per customer per month, smoothed
         self.referral_prospects = 0  # today's positive mentions: prospects for referrals
         self.ruin_day = None
-        self._switching = np.zeros(0)  # switching cost per customer, set each morning
+        self._switching = np.zeros(0, np.float32)  # switching cost per customer, each morning
+        self.act = np.zeros(0, np.int64)  # today's customers (rows), set each morning
+        self.dense = True  # most rows active: whole-column passes beat gathers
         self.end = self.env.event()
         self.monitor = Monitor(scenario)
 
@@ -130,6 +133,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             prior_tenure=True,
             table=self.segment_traits,
         )
+        self.act = np.flatnonzero(self.pop.active[: self.pop.size])
 
     # ----------------------------------------------------------------- processes
     def run(self) -> RunResult:
@@ -200,21 +204,38 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         pop, n = self.pop, self.pop.size
         self.rng.start_day(day)
         owed = self.policy.liability(pop)
+        returning = self.policy.kind == "win_back"
+        if returning:  # customers it brings back pick up the drift of their days away
+            was_active, left = pop.active[:n].copy(), pop.left[:n].copy()
         self.spend("offer_cost", self.policy.start_of_day(day, pop, self.rng["policy"]))
         # Points that expire overnight are breakage: owed no more, never redeemed.
         self.today["points_breakage"] += owed - self.policy.liability(pop)
+        # Today's customers, once: the day's work follows them, not every row that ever
+        # existed (departed customers keep their rows, frozen as they left).
+        act = np.flatnonzero(pop.active[:n])
+        self.act = act
+        self.dense = len(act) > DENSE_SHARE * n
+        if returning:
+            back = np.flatnonzero(pop.active[:n] & ~was_active)
+            self._catch_up(back, day - 1 - left[back])
         self._drift(n)
         financial, visit_multiplier = self.policy.customer_effects(pop)
-        self._switching = self.beh.procedural_switching_cost + np.broadcast_to(financial, (n,))
-        # Departed customers get rate 0, hence no occasions.
-        occasions = poisson_from_uniform(
-            pop.visit_rate[:n] * visit_multiplier * pop.active[:n],
-            self.rng["arrivals"].random(n, dtype=np.float32),
+        self._switching = np.asarray(
+            np.float32(self.beh.procedural_switching_cost) + financial, dtype=np.float32
         )
-        shoppers = np.flatnonzero(occasions)
-        buyers, rates, rivals = self._choose(day, shoppers, occasions[shoppers], n)
-        self._purchase(day, buyers, occasions[buyers], rates)
-        self._competitor_purchase(rivals, occasions[rivals])
+        rate = pop.visit_rate[act]
+        if np.ndim(visit_multiplier):
+            rate *= np.asarray(visit_multiplier)[act]
+        else:
+            rate *= np.float32(visit_multiplier)
+        occasions = poisson_from_uniform(rate, self.rng.uniform("arrivals", day, act))
+        hit = np.flatnonzero(occasions)
+        shoppers = act[hit]
+        buyers, rates, rivals, bought, rival_tickets = self._choose(
+            day, shoppers, occasions[hit], n
+        )
+        self._purchase(day, buyers, bought, rates)
+        self._competitor_purchase(rivals, rival_tickets)
         self._service(day, buyers, n)
         run_survey(self, day, n)
         self._word_of_mouth(n)
@@ -223,12 +244,33 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         # Newcomers arrive at the end of the day: they neither shop nor leave on day one.
         self._acquire(day)
 
+    def _update(self, column: np.ndarray, step: Any) -> None:
+        """``column = step(column)`` for today's customers only. With most rows active,
+        on the whole contiguous column, kept where active (cheaper than a gather and a
+        scatter); otherwise on the gathered rows. The same arithmetic either way, so the
+        numbers do not depend on which."""
+        n = self.pop.size
+        if self.dense:
+            np.copyto(column[:n], step(column[:n]), where=self.pop.active[:n])
+        else:
+            column[self.act] = step(column[self.act])
+
+    def _scale(self, column: np.ndarray, factor: np.float32) -> None:
+        """``column *= factor`` for today's customers only, in place (see :meth:`_update`)."""
+        n = self.pop.size
+        if self.dense:
+            np.multiply(column[:n], factor, out=column[:n], where=self.pop.active[:n])
+        else:
+            column[self.act] *= factor
+
     def _drift(self, n: int) -> None:
         """What time alone does: memories fade; attachment decays every day (complacency:
         only exceptional moments, recoveries and follow-ups renew it); follow-up glow
         fades; the competitor's marketing spreads awareness, and unused awareness is
-        forgotten."""
+        forgotten. Only for today's customers: a departed customer's state waits, and
+        :meth:`_catch_up` applies the days away if a win-back brings them back."""
         pop = self.pop
+        m, a = np.float32(self.memory_decay), np.float32(self.attachment_decay)
         for memory in (
             pop.indifference_memory,
             pop.poor_service_memory,
@@ -236,33 +278,58 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             pop.discount_loss,
             pop.resentment,
         ):
-            memory[:n] *= self.memory_decay
-        pop.attachment[:n] *= self.attachment_decay
-        pop.glow[:n] *= self.glow_decay
-        w = pop.awareness[:n]
-        w *= self.awareness_decay
-        w += self.awareness_growth * (1 - w)
+            self._scale(memory, m)
+        self._scale(pop.attachment, a)
+        g = np.float32(self.glow_decay)
+        self._scale(pop.glow, g)
+        wd, wg = np.float32(self.awareness_decay), np.float32(self.awareness_growth)
+
+        def aware(w: np.ndarray) -> np.ndarray:
+            w = w * wd
+            w += wg * (1 - w)
+            return w
+
+        self._update(pop.awareness, aware)
+
+    def _catch_up(self, idx: np.ndarray, days: np.ndarray) -> None:
+        """The drift a customer won back missed while away (``days`` days), at once."""
+        if len(idx) == 0:
+            return
+        pop, k = self.pop, np.maximum(days, 0).astype(np.float64)
+        for column, decay in (
+            (pop.unresolved_memory, self.memory_decay),
+            (pop.resentment, self.memory_decay),
+            (pop.attachment, self.attachment_decay),
+            (pop.glow, self.glow_decay),
+        ):
+            column[idx] = column[idx] * decay**k
+        # w -> d w + g (1 - w) has the fixed point w* = g / (1 - (1 - g) d); the gap to
+        # it shrinks by (1 - g) d a day.
+        d, g = self.awareness_decay, self.awareness_growth
+        fixed = g / (1 - (1 - g) * d)
+        w = pop.awareness[idx].astype(np.float64)
+        pop.awareness[idx] = fixed + ((1 - g) * d) ** k * (w - fixed)
 
     # ------------------------------------------------------------------ records
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        active = pop.active[:n]
-        count = int(np.count_nonzero(active))
+        act = np.flatnonzero(pop.active[:n])
+        count = len(act)
         t = self.today
         t["customers"] = count
         t["cash"] = self.cash
         t["points_liability"] = self.policy.liability(pop)
-        weight = active / max(count, 1)
 
         def mean(column: np.ndarray) -> float:
-            # einsum, not a BLAS dot: a threaded BLAS sums in an order that depends on
-            # the thread count, and results must not depend on the machine's load.
-            return float(np.einsum("i,i->", weight, column))
+            # numpy's pairwise sum over the active customers, in float64, not a BLAS
+            # dot: a threaded BLAS sums in an order that depends on the thread count,
+            # and results must not depend on the machine's load.
+            return float(column.sum(dtype=np.float64)) / max(count, 1)
 
-        t["mean_satisfaction"] = mean(pop.satisfaction[:n])
-        t["mean_attachment"] = mean(self.felt_attachment(slice(0, n)))
-        t["mean_competitor_awareness"] = mean(pop.awareness[:n])
-        t["mean_reference_price"] = mean(pop.reference_price[:n])
+        t["mean_satisfaction"] = mean(pop.satisfaction[act])
+        t["mean_attachment"] = mean(self.felt_attachment(act))
+        t["mean_competitor_awareness"] = mean(pop.awareness[act])
+        t["mean_reference_price"] = mean(pop.reference_price[act])
         t["competitor_price"] = self.competitor_price()
         t["won_back"] = float(
             np.count_nonzero(pop.joined[:n][pop.origin[:n] == ORIGIN_WIN_BACK] == day)
