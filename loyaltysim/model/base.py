@@ -71,6 +71,7 @@ class SimulationBase:
     _switching: np.ndarray  # float32, one per row, or a float32 scalar for everyone
     act: np.ndarray
     dense: bool
+    toggled: list[np.ndarray]
     end: simpy.Event
     monitor: Monitor
     memory_decay: float

@@ -42,6 +42,7 @@ class DefectionMixin(SimulationBase):
         ensure_record_room(self.sc, self.defection_records, len(who), day)
         self.defection_records += len(who)
         pop.active[who] = False
+        self.toggled.append(who)
         pop.left[who] = day
         self.today["churned"] += len(who)
         rec["day"].append(np.full(len(who), day))

@@ -107,6 +107,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self._switching = np.zeros(0, np.float32)  # switching cost per customer, each morning
         self.act = np.zeros(0, np.int64)  # today's customers (rows), set each morning
         self.dense = True  # most rows active: whole-column passes beat gathers
+        self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
+        self._factors: dict[tuple[float, float], np.ndarray] = {}
+        self._factor_rows = 0
         self.end = self.env.event()
         self.monitor = Monitor(scenario)
 
@@ -194,6 +197,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         pop, n = self.pop, self.pop.size
         lost = np.flatnonzero(pop.active[:n])
         pop.active[lost] = False
+        self.toggled.append(lost)
         pop.left[lost] = day
         for series in ("churned", "lost_at_closure"):
             self.daily[series][day] += len(lost)
@@ -217,6 +221,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.dense = len(act) > DENSE_SHARE * n
         if returning:
             back = np.flatnonzero(pop.active[:n] & ~was_active)
+            self.toggled.append(back)
             self._catch_up(back, day - 1 - left[back])
         self._drift(n)
         financial, visit_multiplier = self.policy.customer_effects(pop)
@@ -244,22 +249,15 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         # Newcomers arrive at the end of the day: they neither shop nor leave on day one.
         self._acquire(day)
 
-    def _update(self, column: np.ndarray, step: Any) -> None:
-        """``column = step(column)`` for today's customers only. With most rows active,
-        on the whole contiguous column, kept where active (cheaper than a gather and a
-        scatter); otherwise on the gathered rows. The same arithmetic either way, so the
-        numbers do not depend on which."""
+    def _scale(self, column: np.ndarray, factor: np.ndarray | np.float32) -> None:
+        """``column *= factor`` for today's customers only, in place. With most rows
+        active, over the whole contiguous column by a factor that is 1 on departed rows
+        (x * 1 is exactly x; much faster than a masked ufunc or a gather and a scatter);
+        otherwise on the gathered rows. The same arithmetic either way, so the numbers do
+        not depend on which."""
         n = self.pop.size
         if self.dense:
-            np.copyto(column[:n], step(column[:n]), where=self.pop.active[:n])
-        else:
-            column[self.act] = step(column[self.act])
-
-    def _scale(self, column: np.ndarray, factor: np.float32) -> None:
-        """``column *= factor`` for today's customers only, in place (see :meth:`_update`)."""
-        n = self.pop.size
-        if self.dense:
-            np.multiply(column[:n], factor, out=column[:n], where=self.pop.active[:n])
+            column[:n] *= factor
         else:
             column[self.act] *= factor
 
@@ -270,7 +268,12 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         forgotten. Only for today's customers: a departed customer's state waits, and
         :meth:`_catch_up` applies the days away if a win-back brings them back."""
         pop = self.pop
-        m, a = np.float32(self.memory_decay), np.float32(self.attachment_decay)
+        f = self._drift_factors(n)
+
+        def rate(value: float, departed: float) -> np.ndarray | np.float32:
+            return f[value, departed][:n] if self.dense else np.float32(value)
+
+        m = rate(self.memory_decay, 1.0)
         for memory in (
             pop.indifference_memory,
             pop.poor_service_memory,
@@ -279,17 +282,41 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             pop.resentment,
         ):
             self._scale(memory, m)
-        self._scale(pop.attachment, a)
-        g = np.float32(self.glow_decay)
-        self._scale(pop.glow, g)
-        wd, wg = np.float32(self.awareness_decay), np.float32(self.awareness_growth)
+        self._scale(pop.attachment, rate(self.attachment_decay, 1.0))
+        self._scale(pop.glow, rate(self.glow_decay, 1.0))
+        # w -> w d + g (1 - w); on a departed row d = 1 and g = 0 leave w exactly as is.
+        wd, wg = rate(self.awareness_decay, 1.0), rate(self.awareness_growth, 0.0)
+        rows: slice | np.ndarray = slice(0, n) if self.dense else self.act
+        w = pop.awareness[rows] * wd
+        w += wg * (1 - w)
+        pop.awareness[rows] = w
 
-        def aware(w: np.ndarray) -> np.ndarray:
-            w = w * wd
-            w += wg * (1 - w)
-            return w
-
-        self._update(pop.awareness, aware)
+    def _drift_factors(self, n: int) -> dict[tuple[float, float], np.ndarray]:
+        """Per row, each daily drift factor where the customer is active and its
+        departed value (1, or 0 for an increment) where not: kept from day to day and
+        mended only where ``active`` changed (:attr:`toggled`) or rows were added, so a
+        day's drift is a plain multiply over contiguous columns."""
+        active = self.pop.active[:n]
+        rates = {
+            (self.memory_decay, 1.0),
+            (self.attachment_decay, 1.0),
+            (self.glow_decay, 1.0),
+            (self.awareness_decay, 1.0),
+            (self.awareness_growth, 0.0),
+        }
+        cached = self._factors
+        if not cached or len(next(iter(cached.values()))) < n:
+            capacity = self.pop.capacity
+            self._factors = cached = {key: np.zeros(capacity, np.float32) for key in sorted(rates)}
+            self._factor_rows = 0
+        changed = [np.arange(self._factor_rows, n), *self.toggled]
+        self.toggled, self._factor_rows = [], n
+        rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
+        if len(rows):
+            live = active[rows]
+            for (value, departed), factor in cached.items():
+                factor[rows] = np.where(live, np.float32(value), np.float32(departed))
+        return cached
 
     def _catch_up(self, idx: np.ndarray, days: np.ndarray) -> None:
         """The drift a customer won back missed while away (``days`` days), at once."""
