@@ -367,7 +367,7 @@ def _run_report(job: Any, opts: RunOptions) -> None:
     if opts.as_json:
         click.echo(json.dumps(job.summary, indent=2, allow_nan=False))
     elif not opts.quiet and job.summary:
-        click.echo(summary_table(job.summary, job.results.scenario.currency))
+        click.echo(summary_table(job.summary, job.results.scenario.scenario.currency))
         click.echo(f"\nresults: {job.run_dir}")
     if job.status == "interrupted":
         done = job.results.replications

@@ -86,12 +86,16 @@ def test_a_check_that_cannot_decide_says_so_and_how_many_runs_would(tmp_path: Pa
     assert "would decide it" in verdict["ruin"]["text"]
 
 
+# Seed 20, not 5, since the counter-based random numbers (issue #15): in about one
+# check in six of this shop no run is ruined within the year, under the old numbers as
+# under the new (26 and 28 ruins in year one in 272 runs each, seeds 5-21), and seed 5
+# now has one; the claims of the tests below are unchanged.
 ERODING = """
 [scenario]
 name = "Eroding shop"
 horizon_days = 365
 replications = 8
-seed = 5
+seed = 20
 
 [business]
 fixed_costs_per_month = 3500

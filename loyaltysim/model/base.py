@@ -26,10 +26,18 @@ DAYS_PER_YEAR = 365.0
 # Offsets of the processes within a day (see the simulation module's docstring).
 AT_DELIVERY, AT_COMPETITOR, AT_ACCOUNTS, AT_RECORD, AT_MONITOR = 0.5, 0.7, 0.8, 0.9, 0.95
 
+# Above this share of rows active, a day's passes run over whole contiguous columns
+# (masked by ``active``); below it, over the gathered active rows.
+DENSE_SHARE = 0.5
+
 
 def half_life_factor(days: float) -> float:
     """Daily multiplier of a quantity that halves every ``days`` days."""
     return float(0.5 ** (1.0 / days))
+
+
+def _length(idx: np.ndarray | slice, size: int) -> int:
+    return len(range(size)[idx]) if isinstance(idx, slice) else len(idx)
 
 
 class SimulationBase:
@@ -60,7 +68,10 @@ class SimulationBase:
     recent_warnings: float
     referral_prospects: int
     ruin_day: int | None
-    _switching: np.ndarray
+    _switching: np.ndarray  # float32, one per row, or a float32 scalar for everyone
+    act: np.ndarray
+    dense: bool
+    toggled: list[np.ndarray]
     end: simpy.Event
     monitor: Monitor
     memory_decay: float
@@ -70,6 +81,7 @@ class SimulationBase:
     awareness_decay: float
     segment_shares: np.ndarray
     segment_deal: np.ndarray
+    segment_traits: dict[str, np.ndarray]
 
     def spend(self, series: str, amount: float) -> None:
         """Book a cost in today's ``series`` and take it from cash."""
@@ -94,6 +106,8 @@ class SimulationBase:
         """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),
         as of the start of today; the relational part is attachment, which enters the
         models on its own."""
+        if self._switching.ndim == 0:
+            return np.broadcast_to(self._switching, (_length(idx, self.pop.size),))
         return self._switching[idx]
 
     def _after(self, delay: float, action: Any, *args: Any) -> None:

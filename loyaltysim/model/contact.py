@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from loyaltysim.followups import select_contacts
+from loyaltysim.followups.strategy import KINDS
 from loyaltysim.model.base import AT_DELIVERY, DAYS_PER_MONTH, SimulationBase
 from loyaltysim.model.population import RECOVERY_PENDING
 
@@ -18,21 +19,19 @@ class ContactMixin(SimulationBase):
         competitor (Anderson 1998; East et al. 2007). A hostage's resentment builds by
         its switching cost for every month it stays unhappy (the hazard of §3.11, held
         back by that same switching cost, so it is released when the cost drops)."""
-        b, pop, rng = self.beh, self.pop, self.rng["word_of_mouth"]
+        b, pop, rng, act = self.beh, self.pop, self.rng["word_of_mouth"], self.act
         active = pop.active[:n]
-        s = pop.satisfaction[:n]
-        delighted = int(np.count_nonzero(active & (s >= b.delighted_threshold)))
-        unhappy = active & (s < b.dissatisfied_threshold)
-        held = self.switching_cost(slice(0, n))
-        pop.resentment[:n] += unhappy * held / DAYS_PER_MONTH
-        talkers = float(
-            np.einsum("i,i->", unhappy.astype(np.float32), 1 + b.hostage_mention_factor * held)
-        )
+        s = pop.satisfaction[act]
+        delighted = int(np.count_nonzero(s >= b.delighted_threshold))
+        unhappy = act[s < b.dissatisfied_threshold]
+        held = self.switching_cost(unhappy)
+        pop.resentment[unhappy] += held / np.float32(DAYS_PER_MONTH)
+        talkers = float((1 + b.hostage_mention_factor * held).sum(dtype=np.float64))
         positive = rng.poisson(b.positive_mentions_per_month / DAYS_PER_MONTH * delighted)
         negative = rng.poisson(b.negative_mentions_per_month / DAYS_PER_MONTH * talkers)
         self.today["positive_mentions"] += positive
         self.today["negative_mentions"] += negative
-        n_active = max(int(np.count_nonzero(active)), 1)
+        n_active = max(len(act), 1)
         per_month = negative / n_active * DAYS_PER_MONTH
         self.recent_warnings = (
             self.memory_decay * self.recent_warnings + (1 - self.memory_decay) * per_month
@@ -52,7 +51,11 @@ class ContactMixin(SimulationBase):
         month = int(day // DAYS_PER_MONTH)
         if month != self.followup_month:
             self.followup_month, self.followup_spent = month, 0.0
-        u = self.rng["followups"].random(n, dtype=np.float32)
+        # The order of a budget cut: each candidate's own number (the candidates are the
+        # only rows select_contacts reads it at; the rest of the row is never touched).
+        candidates = KINDS[f.kind](f, day, self.pop, buyers)
+        u = np.zeros(n, np.float32)
+        u[candidates] = self.rng.uniform("followups", day, candidates)
         chosen = select_contacts(
             f, day, self.pop, buyers, u, f.monthly_budget - self.followup_spent, ch.cost
         )
@@ -62,7 +65,7 @@ class ContactMixin(SimulationBase):
         self.followup_spent += cost
         self.spend("followup_cost", cost)
         self.pop.last_contact[chosen] = day
-        reached = chosen[self.rng["followups"].random(len(chosen)) < ch.reach]
+        reached = chosen[self.rng.uniform("followups", day, chosen, 1) < ch.reach]
         self._after(f.delay_days + AT_DELIVERY, self._deliver, reached)
 
     def _deliver(self, idx: np.ndarray) -> None:

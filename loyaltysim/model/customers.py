@@ -9,6 +9,27 @@ from loyaltysim.scenario.schema import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
 
+# The segment traits add_customers reads, one float64 array each (index: segment).
+SEGMENT_TRAITS = (
+    "visit_heterogeneity",
+    "visits_per_month",
+    "price_sensitivity",
+    "deal_proneness",
+    "satisfaction",
+    "attachment",
+    "competitor_awareness",
+)
+
+
+def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Each segment trait as an array over segments. A run builds it once: newcomers
+    arrive twice a day, and rebuilding it from the scenario on every call was most of the
+    cost of a small run (issue #15)."""
+    segs = scenario.customers.segments
+    return {
+        attr: np.array([getattr(s, attr) for s in segs], dtype=float) for attr in SEGMENT_TRAITS
+    }
+
 
 def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
     """Beta draws with the given means: the usual way to vary a 0..1 trait by person."""
@@ -25,6 +46,7 @@ def add_customers(
     rng: np.random.Generator,
     *,
     prior_tenure: bool = False,
+    table: dict[str, np.ndarray] | None = None,
 ) -> slice:
     """Append one customer per entry of ``segment`` (segment indices) and draw their traits.
 
@@ -32,18 +54,18 @@ def add_customers(
     model, Fader, Hardie & Lee 2005): shape ``visit_heterogeneity``, mean
     ``visits_per_month``. Other 0..1 traits are Beta around the segment mean with
     concentration ``behaviour.trait_concentration``; price sensitivity is Gamma around its
-    mean.
+    mean. ``table`` is the run's :func:`segment_table` (built here when not given).
     """
     count = len(segment)
     ensure_room(pop, scenario, count, origin, day)  # bounded memory: scenario.max_customers
     rows = pop.add(count)
     if count == 0:
         return rows
-    segs = scenario.customers.segments
+    traits = segment_table(scenario) if table is None else table
     c = scenario.behaviour.trait_concentration
 
     def per_segment(attr: str) -> np.ndarray:
-        return np.array([getattr(s, attr) for s in segs], dtype=float)[segment]
+        return traits[attr][segment]
 
     shape = per_segment("visit_heterogeneity")
     mean_rate = per_segment("visits_per_month") / DAYS_PER_MONTH

@@ -16,25 +16,29 @@ class DefectionMixin(SimulationBase):
         """Competing risks (per year), all damped by attachment and switching cost, only
         weakly by satisfaction: satisfied customers still leave (Jones & Sasser 1995). The
         recorded cause is drawn in proportion to the cause-specific hazards."""
-        pop, n = self.pop, self.pop.size
-        u = self.rng["churn"].random(n)
-        # Whole columns (views), masked by `active` at the end: cheaper than gathering.
-        cols = slice(0, n)
-        total = sum(self._cause_hazards(cols), np.zeros(n, np.float32))
-        leave_p = -np.expm1(-self._protection(cols) * total / DAYS_PER_YEAR)
-        leaving = pop.active[:n] & (u < leave_p)
-        if not leaving.any():
+        pop, n, act = self.pop, self.pop.size, self.act
+        u = self.rng.uniform("churn", day, act, dtype=np.float64)
+        # With most rows active, whole columns (views) are cheaper than gathering; the
+        # arithmetic per customer is the same either way.
+        rows: np.ndarray | slice = slice(0, n) if self.dense else act
+        leave_p = self._leave_probability(rows)
+        if self.dense:
+            leave_p = leave_p[act]
+        leaving = np.flatnonzero(u < leave_p)
+        if len(leaving) == 0:
             return
-        who = np.flatnonzero(leaving)
+        who = act[leaving]
+        # The leavers' cause hazards: the same arithmetic as the day's total, for them.
         hazards = np.stack(np.broadcast_arrays(*self._cause_hazards(who)))
         # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
-        position = u[who] / leave_p[who] * hazards.sum(axis=0)
+        position = u[leaving] / leave_p[leaving] * hazards.sum(axis=0)
         cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)
         cause = np.minimum(cause, len(CAUSES) - 1)
         rec = self.defections
         ensure_record_room(self.sc, self.defection_records, len(who), day)
         self.defection_records += len(who)
         pop.active[who] = False
+        self.toggled.append(who)
         pop.left[who] = day
         self.today["churned"] += len(who)
         rec["day"].append(np.full(len(who), day))
@@ -48,6 +52,43 @@ class DefectionMixin(SimulationBase):
         said = self.sc.survey.satisfied(score).astype(np.float64)
         rec["survey_score"].append(score)
         rec["stated_satisfied"].append(np.where(score == NO_ANSWER, np.nan, said))
+
+    def _leave_probability(self, rows: np.ndarray | slice) -> np.ndarray:
+        """``1 - exp(-protection x total hazard / 365)`` for ``rows``: the sum of
+        :meth:`_cause_hazards` times :meth:`_protection`, in the same float32 arithmetic
+        and order, accumulated in two scratch arrays instead of a dozen temporaries (the
+        day's widest pass: every active customer may leave)."""
+        b, pop = self.beh, self.pop
+        size = len(range(pop.size)[rows]) if isinstance(rows, slice) else len(rows)
+        total, t = np.empty(size, np.float32), np.empty(size, np.float32)
+        np.multiply(b.indifference_hazard, pop.indifference_memory[rows], out=total)
+        total += np.multiply(b.poor_service_hazard, pop.poor_service_memory[rows], out=t)
+        total += np.multiply(b.competitor_hazard, self._pull(rows), out=t)
+        np.multiply(b.unresolved_hazard, pop.unresolved_memory[rows], out=t)
+        t += np.float32(b.pending_complaint_hazard) * (pop.recovery[rows] == RECOVERY_PENDING)
+        total += t
+        total += np.multiply(b.discount_ended_hazard, pop.discount_loss[rows], out=t)
+        total += np.float32(b.other_hazard)
+        total += np.multiply(b.hostage_hazard, pop.resentment[rows], out=t)
+        p = self._protection(rows)
+        np.negative(p, out=p)
+        p *= total
+        p /= DAYS_PER_YEAR
+        np.expm1(p, out=p)
+        return np.negative(p, out=p)
+
+    def _pull(self, idx: np.ndarray | slice) -> np.ndarray:
+        """The competitor's pull: awareness times its price advantage (and promotion)."""
+        b, pop = self.beh, self.pop
+        usual_price = self.biz.price * (1 - pop.last_discount[idx])
+        advantage = (usual_price - self.competitor_price()) / self.biz.reservation_price
+        # Capped exponent: a price many times the rival's makes the pull huge, not infinite.
+        pull = pop.awareness[idx] * np.exp(
+            np.minimum(b.price_weight * pop.price_sensitivity[idx] * advantage, 50.0)
+        )
+        if self.competitor_promo:
+            pull *= 1 + pop.deal_proneness[idx]
+        return pull
 
     def _protection(self, idx: np.ndarray | slice) -> np.ndarray:
         """Multiplier of every cause's hazard: attachment and switching cost protect;
@@ -66,14 +107,7 @@ class DefectionMixin(SimulationBase):
         An open complaint adds ``pending_complaint_hazard`` to the unresolved-complaint
         cause every day it waits; a hostage's resentment drives the ``hostage`` cause."""
         b, pop = self.beh, self.pop
-        usual_price = self.biz.price * (1 - pop.last_discount[idx])
-        advantage = (usual_price - self.competitor_price()) / self.biz.reservation_price
-        # Capped exponent: a price many times the rival's makes the pull huge, not infinite.
-        pull = pop.awareness[idx] * np.exp(
-            np.minimum(b.price_weight * pop.price_sensitivity[idx] * advantage, 50.0)
-        )
-        if self.competitor_promo:
-            pull *= 1 + pop.deal_proneness[idx]
+        pull = self._pull(idx)
         waiting = pop.recovery[idx] == RECOVERY_PENDING
         return [
             b.indifference_hazard * pop.indifference_memory[idx],

@@ -59,12 +59,15 @@ class MarketMixin(SimulationBase):
 
     def _choose(
         self, day: int, shoppers: np.ndarray, tickets: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Multinomial logit among the business, the competitor (only when it is on the
-        customer's mind today, probability W) and not buying (Guadagni & Little 1983)."""
+        customer's mind today, probability W) and not buying (Guadagni & Little 1983).
+
+        Returns the buyers, their rates of discount, the competitor's buyers, and each
+        group's tickets."""
         b, pop = self.beh, self.pop
-        u_aware = self.rng["awareness"].random(n, dtype=np.float32)[shoppers]
-        u_choice = self.rng["choice"].random(n, dtype=np.float32)[shoppers]
+        u_aware = self.rng.uniform("awareness", day, shoppers)
+        u_choice = self.rng.uniform("choice", day, shoppers)
         rates = self.policy.offered(day, pop, shoppers, self.biz.price, tickets)
         personal = np.where(pop.offer_until[shoppers] >= day, pop.offer_rate[shoppers], 0.0)
         rates = np.maximum(rates, personal)
@@ -92,7 +95,13 @@ class MarketMixin(SimulationBase):
         self._count_demand(shoppers, tickets, rates, price, v_focal, e_focal, e_rival, total)
         to_focal = u_choice < e_focal / total
         to_rival = ~to_focal & (u_choice < (e_focal + e_rival) / total)
-        return shoppers[to_focal], rates[to_focal], shoppers[to_rival]
+        return (
+            shoppers[to_focal],
+            rates[to_focal],
+            shoppers[to_rival],
+            tickets[to_focal],
+            tickets[to_rival],
+        )
 
     def _count_demand(
         self,
@@ -200,8 +209,12 @@ class MarketMixin(SimulationBase):
         ]
         referrals = int(rng.binomial(self.referral_prospects, b.referral_conversion))
         ref_seg = draw_segments(rng, self.segment_shares, referrals)
-        new = add_customers(self.pop, self.sc, converted, day, ORIGIN_PAID, rng)
+        new = add_customers(
+            self.pop, self.sc, converted, day, ORIGIN_PAID, rng, table=self.segment_traits
+        )
         self.pop.won_on_deal[new] = discount > 0
-        add_customers(self.pop, self.sc, ref_seg, day, ORIGIN_REFERRAL, rng)
+        add_customers(
+            self.pop, self.sc, ref_seg, day, ORIGIN_REFERRAL, rng, table=self.segment_traits
+        )
         self.today["acquired"] += len(converted) + referrals
         self.today["referred"] += referrals

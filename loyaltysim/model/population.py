@@ -36,6 +36,11 @@ RECOVERY_RESOLVED_QUICKLY = 5
 # ``survey_score`` of a customer who never answered a survey.
 NO_ANSWER = -1
 
+# Capacity grows by this factor when rows run out: below 2, so that a population just
+# past a power of two does not hold twice the rows it needs (1M customers took 2M rows
+# on day 0, issue #15); 1.5 still amortises the copies (each row is copied about twice).
+GROWTH = 1.5
+
 
 def _column(dtype: type) -> Any:
     """An empty column of ``dtype`` (rows are added by :meth:`Population.add`)."""
@@ -116,16 +121,22 @@ class Population:
         return len(self.active)
 
     def reserve(self, extra: int) -> None:
-        """Make room for ``extra`` more rows, doubling capacity to amortise the copies."""
+        """Make room for ``extra`` more rows, growing capacity by :data:`GROWTH` to
+        amortise the copies."""
         need = self.size + extra
         if need <= self.capacity:
             return
-        new_capacity = max(need, 2 * self.capacity, 64)
+        self.resize(max(need, int(GROWTH * self.capacity), 64))
+
+    def resize(self, capacity: int) -> None:
+        """Give every column ``capacity`` rows (at least :attr:`size`), one column at a
+        time: the transient copy is one column, never the whole population."""
         for name in self.column_names():
             old = getattr(self, name)
-            grown = np.zeros(new_capacity, dtype=old.dtype)
-            grown[: len(old)] = old
+            grown = np.zeros(capacity, dtype=old.dtype)
+            grown[: self.size] = old[: self.size]
             setattr(self, name, grown)
+            del old, grown
 
     def add(self, count: int) -> slice:
         """Append ``count`` zero-filled rows and return their slice; the caller fills them."""
@@ -192,13 +203,9 @@ def ensure_room(pop: Population, scenario: Scenario, count: int, origin: int, da
             f"or raise scenario.max_customers (each customer takes {BYTES_PER_CUSTOMER} "
             "bytes per replication and worker)"
         )
-    if need > pop.capacity and 2 * pop.capacity > limit:
-        # Population.reserve doubles; near the bound, grow exactly to it instead.
-        for name in pop.column_names():
-            old = getattr(pop, name)
-            grown = np.zeros(limit, dtype=old.dtype)
-            grown[: len(old)] = old
-            setattr(pop, name, grown)
+    if need > pop.capacity and int(GROWTH * pop.capacity) > limit:
+        # Population.reserve grows by GROWTH; near the bound, grow exactly to it instead.
+        pop.resize(limit)
 
 
 def ensure_record_room(scenario: Scenario, records: int, count: int, day: int) -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
+
 from loyaltysim.model.base import AT_COMPETITOR, SimulationBase
 
 TOLERANCE = 0.005  # discounts closer than half a point are "the same"
@@ -38,8 +40,10 @@ class RivalMixin(SimulationBase):
         while True:
             self.competitor_promo = True
             # A promotion is marketing: it reaches some of the customers who did not know.
-            n = self.pop.size
-            self.pop.awareness[:n] += comp.promotion_awareness_boost * (1 - self.pop.awareness[:n])
+            # Only those still customers: a departed customer's state waits as they left.
+            on = np.flatnonzero(self.pop.active[: self.pop.size])
+            w = self.pop.awareness[on]
+            self.pop.awareness[on] = w + comp.promotion_awareness_boost * (1 - w)
             yield self.env.timeout(comp.promotion_days)
             self.competitor_promo = False
             yield self.env.timeout(comp.promotion_every_days - comp.promotion_days)

@@ -28,11 +28,10 @@ class ServiceMixin(SimulationBase):
         lead to a complaint, so service that disappoints drives customers away through
         the poor-service hazard, whatever caused it."""
         b, biz, pop = self.beh, self.biz, self.pop
-        u = self.rng["service"].random(n, dtype=np.float32)[idx]
+        u = self.rng.uniform("service", day, idx)
         # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
-        # draw per customer keeps common random numbers, at a fifth of the cost of
-        # drawing a normal for everyone.
-        z = ndtri(np.clip(self.rng["quality"].random(n, dtype=np.float32)[idx], 1e-7, 1 - 1e-7))
+        # counter-based draw per buyer keeps common random numbers.
+        z = ndtri(np.clip(self.rng.uniform("quality", day, idx), 1e-7, 1 - 1e-7))
         indifferent = u < biz.staff_indifference
         poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
         exceptional = u >= 1.0 - biz.exceptional_service
@@ -67,15 +66,15 @@ class ServiceMixin(SimulationBase):
         pop.ever_exceptional[idx] |= exceptional
         pop.ever_indifference[idx] |= indifferent
         bad = poor | felt_bad
-        self._complaints(idx[bad], before[bad], n)
+        self._complaints(day, idx[bad], before[bad])
 
-    def _complaints(self, idx: np.ndarray, satisfaction_before: np.ndarray, n: int) -> None:
+    def _complaints(self, day: int, idx: np.ndarray, satisfaction_before: np.ndarray) -> None:
         """Few unhappy customers complain (TARP: 1 in 4 to 1 in 27); attached customers
         voice, detached ones exit (Hirschman 1970), so the chance rises with attachment:
         ``complaint_probability x 2 A`` (the key's value at attachment 0.5)."""
         b, pop = self.beh, self.pop
         pop.failures[idx] += 1
-        u = self.rng["complaints"].random(n, dtype=np.float32)[idx]
+        u = self.rng.uniform("complaints", day, idx)
         attach = self.felt_attachment(idx)
         voiced = u < np.minimum(b.complaint_probability * 2 * attach, 1.0)
         silent = idx[~voiced]
@@ -103,9 +102,13 @@ class ServiceMixin(SimulationBase):
         pop.known_unhappy[idx] = True
         if complained:  # a call is not a complaint: the complaint history stays as it was
             pop.recovery[idx] = RECOVERY_PENDING
-        draws = self.rng["complaints"].random((2, len(idx)))
-        resolved = draws[0] < biz.complaint_resolution_rate
-        delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-draws[1]))
+        # Per customer, counter-based: a complaint's fate (slots 1, 2) and a call's
+        # (slots 3, 4) are each a customer's own numbers for the day.
+        day, slot = int(self.env.now), 1 if complained else 3
+        fixed = self.rng.uniform("complaints", day, idx, slot, np.float64)
+        resolved = fixed < biz.complaint_resolution_rate
+        wait_u = self.rng.uniform("complaints", day, idx, slot + 1, np.float64)
+        delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-wait_u))
         for d in np.unique(delay):
             group = delay == d
             # Due d days after today, at the delivery slot, whenever today it is called.

@@ -34,10 +34,11 @@ from loyaltysim.model.base import (
     AT_MONITOR,
     AT_RECORD,
     DAYS_PER_MONTH,
+    DENSE_SHARE,
     half_life_factor,
 )
 from loyaltysim.model.contact import ContactMixin
-from loyaltysim.model.customers import add_customers, draw_segments
+from loyaltysim.model.customers import add_customers, draw_segments, segment_table
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.log_customers import add_log_customers, replication_scenario
 from loyaltysim.model.market import MarketMixin, poisson_from_uniform
@@ -106,7 +107,12 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.recent_warnings = 0.0  # negative mentions per customer per month, smoothed
         self.referral_prospects = 0  # today's positive mentions: prospects for referrals
         self.ruin_day = None
-        self._switching = np.zeros(0)  # switching cost per customer, set each morning
+        self._switching = np.zeros(0, np.float32)  # switching cost per customer, each morning
+        self.act = np.zeros(0, np.int64)  # today's customers (rows), set each morning
+        self.dense = True  # most rows active: whole-column passes beat gathers
+        self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
+        self._factors: dict[tuple[float, float], np.ndarray] = {}
+        self._factor_rows = 0
         self.end = self.env.event()
         self.monitor = Monitor(scenario)
 
@@ -119,13 +125,22 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.awareness_decay = (1 - comp.awareness_decay_per_month) ** (1 / DAYS_PER_MONTH)
         self.segment_shares = np.array([s.share for s in scenario.customers.segments])
         self.segment_deal = np.array([s.deal_proneness for s in scenario.customers.segments])
+        self.segment_traits = segment_table(scenario)
 
         initial = scenario.customers.initial
         seg = draw_segments(self.rng["population"], self.segment_shares, initial)
         add_customers(
-            self.pop, scenario, seg, 0, ORIGIN_INITIAL, self.rng["population"], prior_tenure=True
+            self.pop,
+            scenario,
+            seg,
+            0,
+            ORIGIN_INITIAL,
+            self.rng["population"],
+            prior_tenure=True,
+            table=self.segment_traits,
         )
         add_log_customers(self.pop, scenario, replication, root_seed)
+        self.act = np.flatnonzero(self.pop.active[: self.pop.size])
 
     # ----------------------------------------------------------------- processes
     def run(self) -> RunResult:
@@ -186,6 +201,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         pop, n = self.pop, self.pop.size
         lost = np.flatnonzero(pop.active[:n])
         pop.active[lost] = False
+        self.toggled.append(lost)
         pop.left[lost] = day
         for series in ("churned", "lost_at_closure"):
             self.daily[series][day] += len(lost)
@@ -196,21 +212,39 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         pop, n = self.pop, self.pop.size
         self.rng.start_day(day)
         owed = self.policy.liability(pop)
+        returning = self.policy.kind == "win_back"
+        if returning:  # customers it brings back pick up the drift of their days away
+            was_active, left = pop.active[:n].copy(), pop.left[:n].copy()
         self.spend("offer_cost", self.policy.start_of_day(day, pop, self.rng["policy"]))
         # Points that expire overnight are breakage: owed no more, never redeemed.
         self.today["points_breakage"] += owed - self.policy.liability(pop)
+        # Today's customers, once: the day's work follows them, not every row that ever
+        # existed (departed customers keep their rows, frozen as they left).
+        act = np.flatnonzero(pop.active[:n])
+        self.act = act
+        self.dense = len(act) > DENSE_SHARE * n
+        if returning:
+            back = np.flatnonzero(pop.active[:n] & ~was_active)
+            self.toggled.append(back)
+            self._catch_up(back, day - 1 - left[back])
         self._drift(n)
         financial, visit_multiplier = self.policy.customer_effects(pop)
-        self._switching = self.beh.procedural_switching_cost + np.broadcast_to(financial, (n,))
-        # Departed customers get rate 0, hence no occasions.
-        occasions = poisson_from_uniform(
-            pop.visit_rate[:n] * visit_multiplier * pop.active[:n],
-            self.rng["arrivals"].random(n, dtype=np.float32),
+        self._switching = np.asarray(
+            np.float32(self.beh.procedural_switching_cost) + financial, dtype=np.float32
         )
-        shoppers = np.flatnonzero(occasions)
-        buyers, rates, rivals = self._choose(day, shoppers, occasions[shoppers], n)
-        self._purchase(day, buyers, occasions[buyers], rates)
-        self._competitor_purchase(rivals, occasions[rivals])
+        rate = pop.visit_rate[act]
+        if np.ndim(visit_multiplier):
+            rate *= np.asarray(visit_multiplier)[act]
+        else:
+            rate *= np.float32(visit_multiplier)
+        occasions = poisson_from_uniform(rate, self.rng.uniform("arrivals", day, act))
+        hit = np.flatnonzero(occasions)
+        shoppers = act[hit]
+        buyers, rates, rivals, bought, rival_tickets = self._choose(
+            day, shoppers, occasions[hit], n
+        )
+        self._purchase(day, buyers, bought, rates)
+        self._competitor_purchase(rivals, rival_tickets)
         self._service(day, buyers, n)
         run_survey(self, day, n)
         self._word_of_mouth(n)
@@ -219,12 +253,31 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         # Newcomers arrive at the end of the day: they neither shop nor leave on day one.
         self._acquire(day)
 
+    def _scale(self, column: np.ndarray, factor: np.ndarray | np.float32) -> None:
+        """``column *= factor`` for today's customers only, in place. With most rows
+        active, over the whole contiguous column by a factor that is 1 on departed rows
+        (x * 1 is exactly x; much faster than a masked ufunc or a gather and a scatter);
+        otherwise on the gathered rows. The same arithmetic either way, so the numbers do
+        not depend on which."""
+        n = self.pop.size
+        if self.dense:
+            column[:n] *= factor
+        else:
+            column[self.act] *= factor
+
     def _drift(self, n: int) -> None:
         """What time alone does: memories fade; attachment decays every day (complacency:
         only exceptional moments, recoveries and follow-ups renew it); follow-up glow
         fades; the competitor's marketing spreads awareness, and unused awareness is
-        forgotten."""
+        forgotten. Only for today's customers: a departed customer's state waits, and
+        :meth:`_catch_up` applies the days away if a win-back brings them back."""
         pop = self.pop
+        f = self._drift_factors(n)
+
+        def rate(value: float, departed: float) -> np.ndarray | np.float32:
+            return f[value, departed][:n] if self.dense else np.float32(value)
+
+        m = rate(self.memory_decay, 1.0)
         for memory in (
             pop.indifference_memory,
             pop.poor_service_memory,
@@ -232,33 +285,82 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             pop.discount_loss,
             pop.resentment,
         ):
-            memory[:n] *= self.memory_decay
-        pop.attachment[:n] *= self.attachment_decay
-        pop.glow[:n] *= self.glow_decay
-        w = pop.awareness[:n]
-        w *= self.awareness_decay
-        w += self.awareness_growth * (1 - w)
+            self._scale(memory, m)
+        self._scale(pop.attachment, rate(self.attachment_decay, 1.0))
+        self._scale(pop.glow, rate(self.glow_decay, 1.0))
+        # w -> w d + g (1 - w); on a departed row d = 1 and g = 0 leave w exactly as is.
+        wd, wg = rate(self.awareness_decay, 1.0), rate(self.awareness_growth, 0.0)
+        rows: slice | np.ndarray = slice(0, n) if self.dense else self.act
+        w = pop.awareness[rows] * wd
+        w += wg * (1 - w)
+        pop.awareness[rows] = w
+
+    def _drift_factors(self, n: int) -> dict[tuple[float, float], np.ndarray]:
+        """Per row, each daily drift factor where the customer is active and its
+        departed value (1, or 0 for an increment) where not: kept from day to day and
+        mended only where ``active`` changed (:attr:`toggled`) or rows were added, so a
+        day's drift is a plain multiply over contiguous columns."""
+        active = self.pop.active[:n]
+        rates = {
+            (self.memory_decay, 1.0),
+            (self.attachment_decay, 1.0),
+            (self.glow_decay, 1.0),
+            (self.awareness_decay, 1.0),
+            (self.awareness_growth, 0.0),
+        }
+        cached = self._factors
+        if not cached or len(next(iter(cached.values()))) < n:
+            capacity = self.pop.capacity
+            self._factors = cached = {key: np.zeros(capacity, np.float32) for key in sorted(rates)}
+            self._factor_rows = 0
+        changed = [np.arange(self._factor_rows, n), *self.toggled]
+        self.toggled, self._factor_rows = [], n
+        rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
+        if len(rows):
+            live = active[rows]
+            for (value, departed), factor in cached.items():
+                factor[rows] = np.where(live, np.float32(value), np.float32(departed))
+        return cached
+
+    def _catch_up(self, idx: np.ndarray, days: np.ndarray) -> None:
+        """The drift a customer won back missed while away (``days`` days), at once."""
+        if len(idx) == 0:
+            return
+        pop, k = self.pop, np.maximum(days, 0).astype(np.float64)
+        for column, decay in (
+            (pop.unresolved_memory, self.memory_decay),
+            (pop.resentment, self.memory_decay),
+            (pop.attachment, self.attachment_decay),
+            (pop.glow, self.glow_decay),
+        ):
+            column[idx] = column[idx] * decay**k
+        # w -> d w + g (1 - w) has the fixed point w* = g / (1 - (1 - g) d); the gap to
+        # it shrinks by (1 - g) d a day.
+        d, g = self.awareness_decay, self.awareness_growth
+        fixed = g / (1 - (1 - g) * d)
+        w = pop.awareness[idx].astype(np.float64)
+        pop.awareness[idx] = fixed + ((1 - g) * d) ** k * (w - fixed)
 
     # ------------------------------------------------------------------ records
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        active = pop.active[:n]
-        count = int(np.count_nonzero(active))
+        act = np.flatnonzero(pop.active[:n])
+        count = len(act)
         t = self.today
         t["customers"] = count
         t["cash"] = self.cash
         t["points_liability"] = self.policy.liability(pop)
-        weight = active / max(count, 1)
 
         def mean(column: np.ndarray) -> float:
-            # einsum, not a BLAS dot: a threaded BLAS sums in an order that depends on
-            # the thread count, and results must not depend on the machine's load.
-            return float(np.einsum("i,i->", weight, column))
+            # numpy's pairwise sum over the active customers, in float64, not a BLAS
+            # dot: a threaded BLAS sums in an order that depends on the thread count,
+            # and results must not depend on the machine's load.
+            return float(column.sum(dtype=np.float64)) / max(count, 1)
 
-        t["mean_satisfaction"] = mean(pop.satisfaction[:n])
-        t["mean_attachment"] = mean(self.felt_attachment(slice(0, n)))
-        t["mean_competitor_awareness"] = mean(pop.awareness[:n])
-        t["mean_reference_price"] = mean(pop.reference_price[:n])
+        t["mean_satisfaction"] = mean(pop.satisfaction[act])
+        t["mean_attachment"] = mean(self.felt_attachment(act))
+        t["mean_competitor_awareness"] = mean(pop.awareness[act])
+        t["mean_reference_price"] = mean(pop.reference_price[act])
         t["competitor_price"] = self.competitor_price()
         t["won_back"] = float(
             np.count_nonzero(pop.joined[:n][pop.origin[:n] == ORIGIN_WIN_BACK] == day)

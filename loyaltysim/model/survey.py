@@ -41,17 +41,18 @@ def run_survey(sim: Simulation, day: int, n: int) -> None:
     s = sim.sc.survey
     if s.kind == "none" or day == 0 or day % s.every_days:
         return
-    pop, rng = sim.pop, sim.rng["survey"]
-    u = rng.random((3, n), dtype=np.float32)
+    pop, rng = sim.pop, sim.rng
     since = day - pop.last_visit[:n].astype(np.int64)
-    on_books = since <= sim.followup.lapsed_after_days
-    invited = np.flatnonzero(on_books & (u[0] < s.sample_share))
+    # Counter-based, per customer: who is invited (slot 0), answers (1) and what they
+    # say (2), drawn only for those it concerns.
+    on_books = np.flatnonzero(since <= sim.followup.lapsed_after_days)
+    invited = on_books[rng.uniform("survey", day, on_books) < s.sample_share]
     sim.spend("survey_cost", len(invited) * s.cost_per_invite)
     sat = pop.satisfaction[invited]
     answer_p = s.response_rate * (1 - s.unhappy_nonresponse * (1 - sat))
-    answers = pop.active[invited] & (u[1][invited] < answer_p)
+    answers = pop.active[invited] & (rng.uniform("survey", day, invited, 1) < answer_p)
     who = invited[answers]
-    z = ndtri(np.clip(u[2][who], 1e-7, 1 - 1e-7))
+    z = ndtri(np.clip(rng.uniform("survey", day, who, 2), 1e-7, 1 - 1e-7))
     stated = np.clip(pop.satisfaction[who] + s.courtesy_bias + s.answer_noise * z, 0.0, 1.0)
     scores = s.scores(stated)
     pop.survey_score[who] = scores

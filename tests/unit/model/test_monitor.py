@@ -44,9 +44,13 @@ def test_the_first_warning_does_not_depend_on_the_horizon() -> None:
     # Today's guard compared the runway with the *remaining horizon*, so the same
     # replication warned on different days under different horizons.
     seen = 0
+    # Seed 7, not 5, since the counter-based random numbers (issue #15): about one run in
+    # five of this shop is warned on its first days, at once, under the old numbers as
+    # under the new (8 and 10 of 48 runs, seeds 10-17), and seed 5's first replication is
+    # now one of them; the claims below are unchanged.
     for rep in range(3):
-        short = simulate(eroding(300), rep, 5)
-        long = simulate(eroding(600), rep, 5)
+        short = simulate(eroding(300), rep, 7)
+        long = simulate(eroding(600), rep, 7)
         before = [(w.day, w.indicator, w.message) for w in long.warnings if w.day < 300]
         assert [(w.day, w.indicator, w.message) for w in short.warnings] == before
         day = runway(long)
