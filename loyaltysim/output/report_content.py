@@ -50,6 +50,7 @@ from loyaltysim.output.report_doc import (
     Section,
     Table,
 )
+from loyaltysim.output.report_uncertainty import uncertainty_section
 from loyaltysim.output.report_verdict import verdict_section
 from loyaltysim.scenario.money import money as _money
 
@@ -623,12 +624,14 @@ def build_report(data: RunData, charts: Sequence[Figure], generated: datetime) -
     alerts = ([message] if message else []) + list(data.alerts)
     stories = variant_stories(data)
     verdict, shown = verdict_section(data, charts, data.sample_warnings)
+    uncertainty = uncertainty_section(data.summary, data.currency)
     sections = (
         verdict,
         _summary_section(data, stories),
         _charts_section(charts, data, shown),
         _causes_section(data),
         _break_even_section(stories),
+        *((uncertainty,) if uncertainty else ()),
         assumptions_section(data),
         _reproduce_section(data),
         appendix_section(data),
