@@ -13,7 +13,7 @@ from loyaltysim.scenario import load_scenario
 from loyaltysim.scenario.templates import template_text
 from loyaltysim.scenario.wizard import QUESTIONS
 
-ANSWERS = ["Bike repair", "60", "22", "9500", "40000", "300", "2"]
+ANSWERS = ["Bike repair", "60", "22", "9500", "40000", "300", "2", "€"]
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def test_the_questions_write_a_valid_commented_scenario(tmp_path: Path, terminal
     assert scenario.customers.initial == 300
     assert scenario.customers.segments[0].visits_per_month == 2
     assert scenario.competitor.price == pytest.approx(60 * 4.20 / 4.50)
+    assert scenario.scenario.currency == "€"
     run = CliRunner().invoke(
         main,
         ["run", str(target), "--days", "30", "--reps", "2", "--no-charts", "--quiet",
@@ -68,6 +69,22 @@ def test_answers_that_make_no_valid_scenario_write_nothing(tmp_path: Path, termi
     assert result.exit_code == EXIT_INVALID_SCENARIO
     assert "business.price" in result.output
     assert not target.exists()
+
+
+def test_a_currency_that_is_no_currency_is_refused(tmp_path: Path, terminal: None) -> None:
+    answers = [*ANSWERS[:-1], "12 euros"]  # digits and a space: not a code, not a sign
+    target = tmp_path / "s.toml"
+    result = CliRunner().invoke(main, ["init", str(target)], input="\n".join(answers) + "\n")
+    assert result.exit_code == EXIT_INVALID_SCENARIO, result.output
+    assert "scenario.currency" in result.output
+    assert not target.exists()
+
+
+def test_enter_writes_no_currency(tmp_path: Path, terminal: None) -> None:
+    target = tmp_path / "s.toml"
+    CliRunner().invoke(main, ["init", str(target)], input="\n" * len(QUESTIONS))
+    assert "currency =" not in target.read_text("utf-8")
+    assert load_scenario(target).scenario.currency is None
 
 
 @pytest.mark.parametrize("flags", [["--template", "cafe"], ["--no-input"]])

@@ -33,7 +33,10 @@ def ask() -> ShopAnswers:
     types = {"str": click.STRING, "float": click.FloatRange(min=0), "int": click.IntRange(min=0)}
     click.echo("A few figures about your shop (Enter keeps the default in brackets):")
     for name, question in QUESTIONS:
-        value = click.prompt(question, default=getattr(answers, name), type=types[kinds[name]])
+        default = getattr(answers, name)
+        value = click.prompt(
+            question, default=default, type=types[kinds[name]], show_default=default != ""
+        )
         answers = replace(answers, **{name: value})
     return answers
 

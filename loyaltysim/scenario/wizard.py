@@ -34,6 +34,7 @@ class ShopAnswers:
     starting_cash: float = 25000.0
     customers_per_month: int = 1500
     regular_visits_per_month: float = 12.0
+    currency: str = ""  # none: amounts without a unit, as the template has them
 
 
 # (field, question) in the order asked; the type is the field's.
@@ -45,6 +46,7 @@ QUESTIONS: tuple[tuple[str, str], ...] = (
     ("starting_cash", "Cash in the bank today"),
     ("customers_per_month", "Different customers in a month"),
     ("regular_visits_per_month", "How many times a month does a regular come"),
+    ("currency", "Your currency, a code like EUR or a sign like € (Enter for none)"),
 )
 
 
@@ -102,6 +104,11 @@ def wizard_text(answers: ShopAnswers, path: str) -> str:
          "the café's rival, 7% cheaper than you: change it to yours"),
     ):  # fmt: skip
         body = _set(body, table, key, value, comment)
+    if a.currency.strip():
+        # The template names no currency, so the line is added under the shop's name.
+        named = body.index("\n", body.index("[scenario]\nname")) + 1
+        line = f"{f'currency = {_literal(a.currency.strip())}':<26}  # your answer\n"
+        body = body[:named] + line + body[named:]
     header = f"""# {a.name}: a scenario written by `loyaltysim init` from your answers.
 #
 # Your figures are marked "your answer"; the rest is the corner café's (the default
