@@ -33,7 +33,7 @@ def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
 
 def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
     """Beta draws with the given means: the usual way to vary a 0..1 trait by person."""
-    m = np.clip(mean, 1e-3, 1 - 1e-3)
+    m = np.minimum(np.maximum(mean, 1e-3), 1 - 1e-3)  # np.clip, without its overhead
     return rng.beta(m * concentration, (1 - m) * concentration)
 
 

@@ -24,7 +24,7 @@ class DefectionMixin(SimulationBase):
         leave_p = self._leave_probability(rows)
         if self.dense:
             leave_p = leave_p[act]
-        leaving = np.flatnonzero(u < leave_p)
+        leaving = (u < leave_p).nonzero()[0]
         if len(leaving) == 0:
             return
         who = act[leaving]

@@ -16,7 +16,7 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     p = np.exp(-rate)
     k = (u > p).astype(np.int64)
     # Only the few with at least one occasion need the further terms.
-    idx = np.flatnonzero(k)
+    idx = k.nonzero()[0]
     lam, ui, p = rate[idx], u[idx], p[idx]
     cdf = p.copy()
     # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
@@ -122,7 +122,7 @@ class MarketMixin(SimulationBase):
         demand = float(np.einsum("i,i->", expected, tickets))
         self.today["demand"] += demand
         # Only the discounted shoppers' demand changes at list price.
-        off = np.flatnonzero(rates > 0)
+        off = (rates > 0).nonzero()[0]
         if len(off):
             idx = shoppers[off]
             v_list = (

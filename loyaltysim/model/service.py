@@ -31,26 +31,30 @@ class ServiceMixin(SimulationBase):
         u = self.rng.uniform("service", day, idx)
         # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
         # counter-based draw per buyer keeps common random numbers.
-        z = ndtri(np.clip(self.rng.uniform("quality", day, idx), 1e-7, 1 - 1e-7))
+        z = ndtri(np.minimum(np.maximum(self.rng.uniform("quality", day, idx), 1e-7), 1 - 1e-7))
         indifferent = u < biz.staff_indifference
         poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
         exceptional = u >= 1.0 - biz.exceptional_service
-        quality = np.clip(
-            biz.service_quality
-            + pop.quality_offset[idx]
-            + b.quality_noise * z
-            - b.indifference_drop * indifferent
-            - b.poor_service_drop * poor
-            + b.exceptional_boost * exceptional,
-            0.0,
+        quality = np.minimum(
+            np.maximum(
+                biz.service_quality
+                + pop.quality_offset[idx]
+                + b.quality_noise * z
+                - b.indifference_drop * indifferent
+                - b.poor_service_drop * poor
+                + b.exceptional_boost * exceptional,
+                0.0,
+            ),
             1.0,
         )
         gap = quality - pop.expectation[idx]
-        felt = np.clip(
-            quality
-            + b.disconfirmation_weight
-            * (np.maximum(gap, 0) - b.shortfall_asymmetry * np.maximum(-gap, 0)),
-            0.0,
+        felt = np.minimum(
+            np.maximum(
+                quality
+                + b.disconfirmation_weight
+                * (np.maximum(gap, 0) - b.shortfall_asymmetry * np.maximum(-gap, 0)),
+                0.0,
+            ),
             1.0,
         )
         before = pop.satisfaction[idx].copy()
@@ -132,8 +136,8 @@ class ServiceMixin(SimulationBase):
             target = np.where(first, restore + b.recovery_bonus, restore)
             now = pop.satisfaction[fixed]
             repeat = now + b.repeat_quick_restore * np.maximum(target - now, 0)
-            pop.satisfaction[fixed] = np.clip(
-                np.where(first, np.maximum(now, target), repeat), 0, 1
+            pop.satisfaction[fixed] = np.minimum(
+                np.maximum(np.where(first, np.maximum(now, target), repeat), 0), 1
             )
             pop.attachment[fixed] += b.recovery_attachment * (1 - pop.attachment[fixed])
             # The failure is fixed: its grievance (one unit of memory) is gone.
