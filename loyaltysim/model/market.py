@@ -141,10 +141,11 @@ class MarketMixin(SimulationBase):
         paid_each = p0 * (1 - rates)
         paid = paid_each * tickets
         revenue = float(paid.sum())
-        list_revenue = float(tickets.sum()) * p0
-        cogs = float(tickets.sum()) * self.biz.unit_cost
+        sold = float(tickets.sum())  # once: the same sum three figures use
+        list_revenue = sold * p0
+        cogs = sold * self.biz.unit_cost
         t = self.today
-        t["purchases"] += float(tickets.sum())
+        t["purchases"] += sold
         t["discounted_purchases"] += float(tickets[rates > 0].sum())
         t["list_revenue"] += list_revenue
         t["revenue"] += revenue
