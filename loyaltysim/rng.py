@@ -184,6 +184,39 @@ class Streams:
         concern and slot give the same number whatever else is drawn, in every variant."""
         return counter_uniform(self.day_key(concern, day, slot), ids, dtype)
 
+    def uniforms(
+        self,
+        draws: tuple[tuple[str, int], ...],
+        day: int,
+        ids: np.ndarray,
+        dtype: type = np.float32,
+    ) -> np.ndarray:
+        """``uniform(concern, day, ids, slot, dtype)`` for each ``(concern, slot)`` of
+        ``draws``, one row each: the same numbers, hashed in one pass over the rows
+        (several concerns' numbers for the same customers cost one call's overhead)."""
+        ids = np.asarray(ids)
+        if len(ids) > CHUNK:  # large: chunked one draw at a time, as uniform does
+            return np.stack([self.uniform(c, day, ids, s, dtype) for c, s in draws])
+        keys = np.array([self.day_key(c, day, s) for c, s in draws], np.uint64)[:, None]
+        z = np.empty((len(draws), len(ids)), np.uint64)
+        t = np.empty_like(z)
+        z[...] = ids
+        z *= _U["gamma"]
+        z += keys
+        np.right_shift(z, _SHIFTS[0], out=t)
+        z ^= t
+        z *= _U["mix1"]
+        np.right_shift(z, _SHIFTS[1], out=t)
+        z ^= t
+        z *= _U["mix2"]
+        np.right_shift(z, _SHIFTS[2], out=t)
+        z ^= t
+        f32 = dtype is np.float32
+        np.right_shift(z, _SHIFTS[3] if f32 else _SHIFTS[4], out=t)
+        out: np.ndarray = t.astype(dtype)
+        out *= _FLOAT32_STEP if f32 else _FLOAT64_STEP
+        return out
+
     def day_key(self, concern: str, day: int, slot: int = 0) -> int:
         """The SplitMix64 seed of one concern's per-customer numbers on one day and slot."""
         if not 0 <= slot < SLOTS:

@@ -66,8 +66,7 @@ class MarketMixin(SimulationBase):
         Returns the buyers, their rates of discount, the competitor's buyers, and each
         group's tickets."""
         b, pop = self.beh, self.pop
-        u_aware = self.rng.uniform("awareness", day, shoppers)
-        u_choice = self.rng.uniform("choice", day, shoppers)
+        u_aware, u_choice = self.rng.uniforms((("awareness", 0), ("choice", 0)), day, shoppers)
         rates = self.policy.offered(day, pop, shoppers, self.biz.price, tickets)
         personal = np.where(pop.offer_until[shoppers] >= day, pop.offer_rate[shoppers], 0.0)
         rates = np.maximum(rates, personal)

@@ -28,10 +28,10 @@ class ServiceMixin(SimulationBase):
         lead to a complaint, so service that disappoints drives customers away through
         the poor-service hazard, whatever caused it."""
         b, biz, pop = self.beh, self.biz, self.pop
-        u = self.rng.uniform("service", day, idx)
+        u, u_quality = self.rng.uniforms((("service", 0), ("quality", 0)), day, idx)
         # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
         # counter-based draw per buyer keeps common random numbers.
-        z = ndtri(np.minimum(np.maximum(self.rng.uniform("quality", day, idx), 1e-7), 1 - 1e-7))
+        z = ndtri(np.minimum(np.maximum(u_quality, 1e-7), 1 - 1e-7))
         indifferent = u < biz.staff_indifference
         poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
         exceptional = u >= 1.0 - biz.exceptional_service
@@ -109,9 +109,10 @@ class ServiceMixin(SimulationBase):
         # Per customer, counter-based: a complaint's fate (slots 1, 2) and a call's
         # (slots 3, 4) are each a customer's own numbers for the day.
         day, slot = int(self.env.now), 1 if complained else 3
-        fixed = self.rng.uniform("complaints", day, idx, slot, np.float64)
+        fixed, wait_u = self.rng.uniforms(
+            (("complaints", slot), ("complaints", slot + 1)), day, idx, np.float64
+        )
         resolved = fixed < biz.complaint_resolution_rate
-        wait_u = self.rng.uniform("complaints", day, idx, slot + 1, np.float64)
         delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-wait_u))
         for d in np.unique(delay):
             group = delay == d
