@@ -125,11 +125,18 @@ def counter_bits(key: int, ids: np.ndarray) -> np.ndarray:
 def counter_uniform(key: int, ids: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     """``bits_to_uniform(counter_bits(key, ids), dtype)``, a chunk at a time."""
     ids = np.asarray(ids)
+    f32 = dtype is np.float32
+    if len(ids) <= CHUNK:  # one chunk (most days' draws): no loop, no copy out
+        z, t = np.empty(len(ids), np.uint64), np.empty(len(ids), np.uint64)
+        _hash_chunk(z, ids, np.uint64(key), t)
+        np.right_shift(z, _SHIFTS[3] if f32 else _SHIFTS[4], out=t)
+        one: np.ndarray = t.astype(dtype)
+        one *= _FLOAT32_STEP if f32 else _FLOAT64_STEP
+        return one
     out: np.ndarray = np.empty(len(ids), dtype)
     size = min(CHUNK, len(ids))
     z, t = np.empty(size, np.uint64), np.empty(size, np.uint64)
     k = np.uint64(key)
-    f32 = dtype is np.float32
     step = _FLOAT32_STEP if f32 else _FLOAT64_STEP
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
@@ -166,6 +173,8 @@ class Streams:
         self._generators = {name: stream(root_seed, replication, name) for name in STREAMS}
         self._origins = {name: g.bit_generator.state for name, g in self._generators.items()}
         self._keys = {name: stream_key(root_seed, replication, name) for name in STREAMS}
+        self._day = 0
+        self._stale: set[str] = set()  # streams not yet moved to today's first draw
 
     def uniform(
         self, concern: str, day: int, ids: np.ndarray, slot: int = 0, dtype: type = np.float32
@@ -175,6 +184,39 @@ class Streams:
         concern and slot give the same number whatever else is drawn, in every variant."""
         return counter_uniform(self.day_key(concern, day, slot), ids, dtype)
 
+    def uniforms(
+        self,
+        draws: tuple[tuple[str, int], ...],
+        day: int,
+        ids: np.ndarray,
+        dtype: type = np.float32,
+    ) -> np.ndarray:
+        """``uniform(concern, day, ids, slot, dtype)`` for each ``(concern, slot)`` of
+        ``draws``, one row each: the same numbers, hashed in one pass over the rows
+        (several concerns' numbers for the same customers cost one call's overhead)."""
+        ids = np.asarray(ids)
+        if len(ids) > CHUNK:  # large: chunked one draw at a time, as uniform does
+            return np.stack([self.uniform(c, day, ids, s, dtype) for c, s in draws])
+        keys = np.array([self.day_key(c, day, s) for c, s in draws], np.uint64)[:, None]
+        z = np.empty((len(draws), len(ids)), np.uint64)
+        t = np.empty_like(z)
+        z[...] = ids
+        z *= _U["gamma"]
+        z += keys
+        np.right_shift(z, _SHIFTS[0], out=t)
+        z ^= t
+        z *= _U["mix1"]
+        np.right_shift(z, _SHIFTS[1], out=t)
+        z ^= t
+        z *= _U["mix2"]
+        np.right_shift(z, _SHIFTS[2], out=t)
+        z ^= t
+        f32 = dtype is np.float32
+        np.right_shift(z, _SHIFTS[3] if f32 else _SHIFTS[4], out=t)
+        out: np.ndarray = t.astype(dtype)
+        out *= _FLOAT32_STEP if f32 else _FLOAT64_STEP
+        return out
+
     def day_key(self, concern: str, day: int, slot: int = 0) -> int:
         """The SplitMix64 seed of one concern's per-customer numbers on one day and slot."""
         if not 0 <= slot < SLOTS:
@@ -182,14 +224,22 @@ class Streams:
         return mix64_scalar(self._keys[concern] ^ mix64_scalar((day * SLOTS + slot + 1) * GAMMA))
 
     def __getitem__(self, concern: str) -> np.random.Generator:
-        return self._generators[concern]
+        generator = self._generators[concern]
+        if concern in self._stale:  # first use today: move it to the day's first draw
+            self._stale.discard(concern)
+            bits = generator.bit_generator
+            bits.state = self._origins[concern]
+            bits.advance(self._day * DAY_SPACING)  # type: ignore[attr-defined]
+        return generator
 
     def start_day(self, day: int) -> None:
-        """Move every stream to the first draw reserved for ``day``."""
-        for name, generator in self._generators.items():
-            bits = generator.bit_generator
-            bits.state = self._origins[name]
-            bits.advance(day * DAY_SPACING)  # type: ignore[attr-defined]
+        """Move every stream to the first draw reserved for ``day``. Lazily: a stream is
+        repositioned when it is first taken today (most concerns draw per customer,
+        through :meth:`uniform`, and a day touches few sequential streams), which gives
+        the same draws as moving them all now. A generator taken on an earlier day must
+        not be kept: take it again (``streams[concern]``) each day."""
+        self._day = day
+        self._stale = set(self._generators)
 
 
 def stream_key(root_seed: int, replication: int, concern: str) -> int:

@@ -100,7 +100,8 @@ class SimulationBase:
     def felt_attachment(self, idx: np.ndarray | slice) -> np.ndarray:
         """Attachment plus the fading glow of follow-ups, kept within 0..1 (a channel's
         effect may be negative: a pushy call)."""
-        return np.clip(self.pop.attachment[idx] + self.pop.glow[idx], 0.0, 1.0)
+        # np.minimum(np.maximum(...)) is np.clip's arithmetic without its dispatch layers.
+        return np.minimum(np.maximum(self.pop.attachment[idx] + self.pop.glow[idx], 0.0), 1.0)
 
     def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray:
         """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),

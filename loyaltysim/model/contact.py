@@ -76,7 +76,8 @@ class ContactMixin(SimulationBase):
         ch, pop = self.channel, self.pop
         idx = idx[pop.active[idx]]
         self.today["followups_reached"] += len(idx)
-        pop.satisfaction[idx] = np.clip(pop.satisfaction[idx] + ch.satisfaction_effect, 0, 1)
+        felt = pop.satisfaction[idx] + ch.satisfaction_effect
+        pop.satisfaction[idx] = np.minimum(np.maximum(felt, 0), 1)
         pop.glow[idx] += ch.attachment_effect
         if ch.hears_back:
             # It finds the silently unhappy, and those whose complaint went unresolved.

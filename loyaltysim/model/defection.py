@@ -24,12 +24,17 @@ class DefectionMixin(SimulationBase):
         leave_p = self._leave_probability(rows)
         if self.dense:
             leave_p = leave_p[act]
-        leaving = np.flatnonzero(u < leave_p)
+        leaving = (u < leave_p).nonzero()[0]
         if len(leaving) == 0:
             return
         who = act[leaving]
         # The leavers' cause hazards: the same arithmetic as the day's total, for them.
-        hazards = np.stack(np.broadcast_arrays(*self._cause_hazards(who)))
+        # Filled row by row: np.stack(np.broadcast_arrays(...))'s values in its dtype,
+        # without its Python-level broadcasting machinery (a few leavers a day).
+        parts = self._cause_hazards(who)
+        hazards = np.empty((len(parts), len(who)), np.result_type(*parts))
+        for row, part in zip(hazards, parts, strict=True):
+            row[...] = part
         # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
         position = u[leaving] / leave_p[leaving] * hazards.sum(axis=0)
         cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)

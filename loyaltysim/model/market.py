@@ -16,7 +16,7 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     p = np.exp(-rate)
     k = (u > p).astype(np.int64)
     # Only the few with at least one occasion need the further terms.
-    idx = np.flatnonzero(k)
+    idx = k.nonzero()[0]
     lam, ui, p = rate[idx], u[idx], p[idx]
     cdf = p.copy()
     # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
@@ -66,8 +66,7 @@ class MarketMixin(SimulationBase):
         Returns the buyers, their rates of discount, the competitor's buyers, and each
         group's tickets."""
         b, pop = self.beh, self.pop
-        u_aware = self.rng.uniform("awareness", day, shoppers)
-        u_choice = self.rng.uniform("choice", day, shoppers)
+        u_aware, u_choice = self.rng.uniforms((("awareness", 0), ("choice", 0)), day, shoppers)
         rates = self.policy.offered(day, pop, shoppers, self.biz.price, tickets)
         personal = np.where(pop.offer_until[shoppers] >= day, pop.offer_rate[shoppers], 0.0)
         rates = np.maximum(rates, personal)
@@ -122,7 +121,7 @@ class MarketMixin(SimulationBase):
         demand = float(np.einsum("i,i->", expected, tickets))
         self.today["demand"] += demand
         # Only the discounted shoppers' demand changes at list price.
-        off = np.flatnonzero(rates > 0)
+        off = (rates > 0).nonzero()[0]
         if len(off):
             idx = shoppers[off]
             v_list = (
@@ -141,10 +140,11 @@ class MarketMixin(SimulationBase):
         paid_each = p0 * (1 - rates)
         paid = paid_each * tickets
         revenue = float(paid.sum())
-        list_revenue = float(tickets.sum()) * p0
-        cogs = float(tickets.sum()) * self.biz.unit_cost
+        sold = float(tickets.sum())  # once: the same sum three figures use
+        list_revenue = sold * p0
+        cogs = sold * self.biz.unit_cost
         t = self.today
-        t["purchases"] += float(tickets.sum())
+        t["purchases"] += sold
         t["discounted_purchases"] += float(tickets[rates > 0].sum())
         t["list_revenue"] += list_revenue
         t["revenue"] += revenue

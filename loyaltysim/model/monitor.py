@@ -235,7 +235,7 @@ class Monitor:
             return
         path, facts = self.projected_cash(day, daily, cash)
         g = self.guard
-        below = np.flatnonzero(path[: g.fire_within_days] < self.biz.cash_floor)
+        below = (path[: g.fire_within_days] < self.biz.cash_floor).nonzero()[0]
         if not len(below):
             return
         when = day + 1 + int(below[0])

@@ -28,29 +28,33 @@ class ServiceMixin(SimulationBase):
         lead to a complaint, so service that disappoints drives customers away through
         the poor-service hazard, whatever caused it."""
         b, biz, pop = self.beh, self.biz, self.pop
-        u = self.rng.uniform("service", day, idx)
+        u, u_quality = self.rng.uniforms((("service", 0), ("quality", 0)), day, idx)
         # Normal noise by inverting the CDF of a uniform, only for today's buyers: one
         # counter-based draw per buyer keeps common random numbers.
-        z = ndtri(np.clip(self.rng.uniform("quality", day, idx), 1e-7, 1 - 1e-7))
+        z = ndtri(np.minimum(np.maximum(u_quality, 1e-7), 1 - 1e-7))
         indifferent = u < biz.staff_indifference
         poor = (u >= biz.staff_indifference) & (u < biz.staff_indifference + biz.poor_service)
         exceptional = u >= 1.0 - biz.exceptional_service
-        quality = np.clip(
-            biz.service_quality
-            + pop.quality_offset[idx]
-            + b.quality_noise * z
-            - b.indifference_drop * indifferent
-            - b.poor_service_drop * poor
-            + b.exceptional_boost * exceptional,
-            0.0,
+        quality = np.minimum(
+            np.maximum(
+                biz.service_quality
+                + pop.quality_offset[idx]
+                + b.quality_noise * z
+                - b.indifference_drop * indifferent
+                - b.poor_service_drop * poor
+                + b.exceptional_boost * exceptional,
+                0.0,
+            ),
             1.0,
         )
         gap = quality - pop.expectation[idx]
-        felt = np.clip(
-            quality
-            + b.disconfirmation_weight
-            * (np.maximum(gap, 0) - b.shortfall_asymmetry * np.maximum(-gap, 0)),
-            0.0,
+        felt = np.minimum(
+            np.maximum(
+                quality
+                + b.disconfirmation_weight
+                * (np.maximum(gap, 0) - b.shortfall_asymmetry * np.maximum(-gap, 0)),
+                0.0,
+            ),
             1.0,
         )
         before = pop.satisfaction[idx].copy()
@@ -105,9 +109,10 @@ class ServiceMixin(SimulationBase):
         # Per customer, counter-based: a complaint's fate (slots 1, 2) and a call's
         # (slots 3, 4) are each a customer's own numbers for the day.
         day, slot = int(self.env.now), 1 if complained else 3
-        fixed = self.rng.uniform("complaints", day, idx, slot, np.float64)
+        fixed, wait_u = self.rng.uniforms(
+            (("complaints", slot), ("complaints", slot + 1)), day, idx, np.float64
+        )
         resolved = fixed < biz.complaint_resolution_rate
-        wait_u = self.rng.uniform("complaints", day, idx, slot + 1, np.float64)
         delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-wait_u))
         for d in np.unique(delay):
             group = delay == d
@@ -132,8 +137,8 @@ class ServiceMixin(SimulationBase):
             target = np.where(first, restore + b.recovery_bonus, restore)
             now = pop.satisfaction[fixed]
             repeat = now + b.repeat_quick_restore * np.maximum(target - now, 0)
-            pop.satisfaction[fixed] = np.clip(
-                np.where(first, np.maximum(now, target), repeat), 0, 1
+            pop.satisfaction[fixed] = np.minimum(
+                np.maximum(np.where(first, np.maximum(now, target), repeat), 0), 1
             )
             pop.attachment[fixed] += b.recovery_attachment * (1 - pop.attachment[fixed])
             # The failure is fixed: its grievance (one unit of memory) is gone.

@@ -220,7 +220,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.today["points_breakage"] += owed - self.policy.liability(pop)
         # Today's customers, once: the day's work follows them, not every row that ever
         # existed (departed customers keep their rows, frozen as they left).
-        act = np.flatnonzero(pop.active[:n])
+        act = pop.active[:n].nonzero()[0]
         self.act = act
         self.dense = len(act) > DENSE_SHARE * n
         if returning:
@@ -238,7 +238,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         else:
             rate *= np.float32(visit_multiplier)
         occasions = poisson_from_uniform(rate, self.rng.uniform("arrivals", day, act))
-        hit = np.flatnonzero(occasions)
+        hit = occasions.nonzero()[0]
         shoppers = act[hit]
         buyers, rates, rivals, bought, rival_tickets = self._choose(
             day, shoppers, occasions[hit], n
@@ -344,7 +344,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     # ------------------------------------------------------------------ records
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        act = np.flatnonzero(pop.active[:n])
+        act = pop.active[:n].nonzero()[0]
         count = len(act)
         t = self.today
         t["customers"] = count

@@ -45,15 +45,17 @@ def run_survey(sim: Simulation, day: int, n: int) -> None:
     since = day - pop.last_visit[:n].astype(np.int64)
     # Counter-based, per customer: who is invited (slot 0), answers (1) and what they
     # say (2), drawn only for those it concerns.
-    on_books = np.flatnonzero(since <= sim.followup.lapsed_after_days)
+    on_books = (since <= sim.followup.lapsed_after_days).nonzero()[0]
     invited = on_books[rng.uniform("survey", day, on_books) < s.sample_share]
     sim.spend("survey_cost", len(invited) * s.cost_per_invite)
     sat = pop.satisfaction[invited]
     answer_p = s.response_rate * (1 - s.unhappy_nonresponse * (1 - sat))
     answers = pop.active[invited] & (rng.uniform("survey", day, invited, 1) < answer_p)
     who = invited[answers]
-    z = ndtri(np.clip(rng.uniform("survey", day, who, 2), 1e-7, 1 - 1e-7))
-    stated = np.clip(pop.satisfaction[who] + s.courtesy_bias + s.answer_noise * z, 0.0, 1.0)
+    z = ndtri(np.minimum(np.maximum(rng.uniform("survey", day, who, 2), 1e-7), 1 - 1e-7))
+    stated = np.minimum(
+        np.maximum(pop.satisfaction[who] + s.courtesy_bias + s.answer_noise * z, 0.0), 1.0
+    )
     scores = s.scores(stated)
     pop.survey_score[who] = scores
     pop.survey_day[who] = day

@@ -67,7 +67,8 @@ class PointsProgram(DiscountBase):
         n = pop.size
         # Compared as last_visit < day - expiry: no subtraction that could overflow int32.
         expired = pop.last_visit[:n] < day - self.expiry_days
-        pop.points[:n][expired] = 0.0
+        if expired.any():  # most days nobody's points expire: skip the masked write
+            pop.points[:n][expired] = 0.0
         return 0.0
 
     def customer_effects(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:

@@ -82,3 +82,15 @@ def test_the_vector_and_scalar_finalisers_agree() -> None:
 def test_slots_are_bounded(rng: Streams) -> None:
     with pytest.raises(ValueError, match="slot"):
         rng.uniform("churn", 0, np.arange(3), 16)
+
+
+def test_uniforms_are_the_single_draws() -> None:
+    """Streams.uniforms: several concerns' numbers in one pass equal one uniform each."""
+    s = Streams(7, 2)
+    for ids in (np.arange(0), np.array([3, 0, 99, 5]), np.arange(20_000) * 7):
+        for dtype in (np.float32, np.float64):
+            draws = (("awareness", 0), ("choice", 0), ("complaints", 2))
+            got = s.uniforms(draws, 41, ids, dtype)
+            assert got.shape == (3, len(ids)) and got.dtype == dtype
+            for row, (concern, slot) in zip(got, draws, strict=True):
+                assert np.array_equal(row, s.uniform(concern, 41, ids, slot, dtype))
