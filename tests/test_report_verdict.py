@@ -113,6 +113,9 @@ def test_a_plan_not_shown_safe_is_not_recommended_outright() -> None:
     text = _verdict_text(_data(base, maybe, currency=None, discount="flat"))
     assert "Points card: Not yet shown safe: no ruin in 120 simulated runs" in text
     assert "“Points card” may earn more" in text and "loyaltysim check" in text
+    # It does earn more: what is missing is the proof of safety, and the advice says so.
+    assert "No plan shown safe earns reliably more than it." in text
+    assert "No plan earns reliably more" not in text
     assert "against the base (the business as the scenario describes it)" in text
     assert "EUR" not in text and "900 more" in text  # no currency: amounts without a unit
 

@@ -216,7 +216,12 @@ def recommendation(data: RunData, answers: Sequence[PlanAnswer]) -> str:
         )
     else:
         parts.append(
-            f"Recommendation: keep {base_words(data)}. No plan earns reliably more than it."
+            f"Recommendation: keep {base_words(data)} for now. "
+            + (
+                "No plan shown safe earns reliably more than it."
+                if maybe
+                else "No plan earns reliably more than it."
+            )
         )
     if maybe:
         parts.append(
