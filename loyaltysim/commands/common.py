@@ -92,6 +92,17 @@ def _check_sets(
     return tuple(values)
 
 
+def parse_params(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> list[Any]:
+    """click callback of a ``--param KEY=LO:HI[:STEP]`` option: the parsed ranges, or the
+    sweep's own message as a bad parameter (shared by sweep, sensitivity and discover)."""
+    from loyaltysim.experiment.sweep import SweepError, parse_param
+
+    try:
+        return [parse_param(v) for v in values]
+    except SweepError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def set_option(f: F) -> F:
     """The ``--set K=V`` option (repeatable), as ``sets: tuple[str, ...]``."""
     return click.option(

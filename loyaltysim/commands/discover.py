@@ -16,21 +16,13 @@ from loyaltysim.commands.common import (
     EXIT_INVALID_SCENARIO,
     EXIT_RUNTIME_FAILURE,
     load_or_exit,
+    parse_params,
     progress_reporter,
     run_overrides,
     set_option,
 )
 
 _ALPHA = click.FloatRange(0.0, 0.5, min_open=True, max_open=True)
-
-
-def _parse_params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
-    from loyaltysim.experiment.sweep import SweepError, parse_param
-
-    try:
-        return [parse_param(v) for v in values]
-    except SweepError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 def _percent(x: float | None) -> str:
@@ -196,7 +188,7 @@ def discovery_text(outcome: Any) -> str:
     "params",
     multiple=True,
     metavar="KEY=LO:HI",
-    callback=_parse_params,
+    callback=parse_params,
     help="With a SCENARIO: a range to sample (dotted key = LO:HI). Repeatable.",
 )
 @click.option("--n", "n", type=click.IntRange(min=1), metavar="N",

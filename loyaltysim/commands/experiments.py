@@ -18,6 +18,7 @@ from loyaltysim.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_RUNTIME_FAILURE,
     RunOptions,
+    parse_params,
     progress_reporter,
     run_options,
 )
@@ -169,15 +170,6 @@ def sensitivity_table(analysis: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------------------- options
 
 
-def _parse_params(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> list[Any]:
-    from loyaltysim.experiment.sweep import SweepError, parse_param
-
-    try:
-        return [parse_param(v) for v in values]
-    except SweepError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-
-
 def _param_option(help_text: str) -> Callable[[Any], Any]:
     return click.option(
         "--param",
@@ -185,7 +177,7 @@ def _param_option(help_text: str) -> Callable[[Any], Any]:
         multiple=True,
         required=True,
         metavar="KEY=LO:HI[:STEP]",
-        callback=_parse_params,
+        callback=parse_params,
         help=help_text,
     )
 
