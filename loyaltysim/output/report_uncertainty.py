@@ -15,13 +15,13 @@ from typing import Any
 from loyaltysim.output.report_doc import Block, Cell, Paragraph, Section, Table
 from loyaltysim.scenario.money import money, number
 
-# The metrics shown, with their labels and whether they are money.
-SHOWN: tuple[tuple[str, str, bool], ...] = (
-    ("profit", "profit", True),
-    ("revenue", "revenue", True),
-    ("purchases", "purchases", False),
-    ("customers_end", "customers at the end", False),
-    ("churn_rate_annual", "churn a year", False),
+# The metrics shown: key, label, and how the figure reads (money, a count, a share).
+SHOWN: tuple[tuple[str, str, str], ...] = (
+    ("profit", "profit", "money"),
+    ("revenue", "revenue", "money"),
+    ("purchases", "purchases", "count"),
+    ("customers_end", "customers at the end", "count"),
+    ("churn_rate_annual", "churn a year", "share"),
 )
 
 INTRO = (
@@ -36,18 +36,18 @@ NOTE = (
 )
 
 
-def _figure(x: Any, is_money: bool, currency: str | None) -> str:
+def _figure(x: Any, kind: str, currency: str | None) -> str:
     if x is None:
         return "n/a"
-    if is_money:
+    if kind == "money":
         return money(x, currency)
-    return f"{100 * x:.1f}%" if abs(x) < 1 else number(x)
+    return f"{100 * x:.1f}%" if kind == "share" else number(x)
 
 
-def _interval(ci: Any, is_money: bool, currency: str | None) -> str:
+def _interval(ci: Any, kind: str, currency: str | None) -> str:
     if not ci or ci[0] is None:
         return "n/a"
-    return f"{_figure(ci[0], is_money, currency)} to {_figure(ci[1], is_money, currency)}"
+    return f"{_figure(ci[0], kind, currency)} to {_figure(ci[1], kind, currency)}"
 
 
 def uncertainty_section(
@@ -61,7 +61,7 @@ def uncertainty_section(
     rows: list[tuple[Cell, ...] | str] = []
     for variant, split in block.get("variants", {}).items():
         rows.append(variant)
-        for metric, label, is_money in SHOWN:
+        for metric, label, kind in SHOWN:
             if metric not in split:
                 continue
             share = split[metric].get("share")
@@ -69,8 +69,8 @@ def uncertainty_section(
                 (
                     Cell(label),
                     Cell(_interval(metrics.get(variant, {}).get(metric, {}).get("ci95"),
-                                   is_money, currency)),
-                    Cell(_interval(split[metric].get("ci95_without"), is_money, currency)),
+                                   kind, currency)),
+                    Cell(_interval(split[metric].get("ci95_without"), kind, currency)),
                     Cell("n/a" if share is None else f"{share:.0%}"),
                 )
             )  # fmt: skip
