@@ -9,6 +9,8 @@ what each costs).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 CHART_FORMATS: dict[str, tuple[str, ...]] = {
     "png": (".png",),
     "svg": (".svg",),
@@ -18,4 +20,11 @@ CHART_FORMATS: dict[str, tuple[str, ...]] = {
 DEFAULT_CHARTS = "png"
 DEFAULT_CHART_FORMATS = CHART_FORMATS[DEFAULT_CHARTS]
 
-__all__ = ["CHART_FORMATS", "DEFAULT_CHARTS", "DEFAULT_CHART_FORMATS"]
+
+def chart_suffixes(charts: bool | Sequence[str]) -> tuple[str, ...]:
+    """The suffixes a job's ``charts`` argument asks for: True the default ones, False
+    none, or the suffixes themselves."""
+    return DEFAULT_CHART_FORMATS if charts is True else tuple(charts or ())
+
+
+__all__ = ["CHART_FORMATS", "DEFAULT_CHARTS", "DEFAULT_CHART_FORMATS", "chart_suffixes"]

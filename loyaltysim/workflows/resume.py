@@ -25,7 +25,7 @@ from typing import Any
 from loyaltysim.analysis.summary import dumps
 from loyaltysim.experiment import Results, make_executor, run_experiment
 from loyaltysim.model.result import RunResult
-from loyaltysim.output.chart_formats import DEFAULT_CHART_FORMATS
+from loyaltysim.output.chart_formats import chart_suffixes
 from loyaltysim.output.folder import (
     MANIFEST,
     RESOLVED,
@@ -190,11 +190,11 @@ def _resume(
         results = Results(scenario=scenario, seed=seed, runs=runs, interrupted=fresh.interrupted)
         status = "interrupted" if fresh.interrupted else "complete"
         summary = results.summary() if results.replications else {}
-        formats = DEFAULT_CHART_FORMATS if charts is True else charts or ()
+        formats = chart_suffixes(charts)
         if formats and results.replications:
             from loyaltysim.output.charts import write_run_charts
 
-            write_run_charts(run_dir, scenario, results.runs, formats=tuple(formats))
+            write_run_charts(run_dir, scenario, results.runs, formats=formats)
         folder.finish(summary or None, status)
     except KeyboardInterrupt:
         _finish_anyway(folder, summary, "interrupted", None)

@@ -15,7 +15,7 @@ from pathlib import Path
 from loyaltysim.experiment import Results, make_executor, resolve_seed, run_experiment
 from loyaltysim.experiment.executors import DaskExecutor, Executor
 from loyaltysim.model.result import RunResult
-from loyaltysim.output.chart_formats import DEFAULT_CHART_FORMATS
+from loyaltysim.output.chart_formats import chart_suffixes
 from loyaltysim.output.ending import describe_failure, mark_ended
 from loyaltysim.output.folder import DEFAULT_FORMAT, RunFolder
 from loyaltysim.output.lock import claim_run_dir
@@ -150,13 +150,13 @@ def _run(
         status = "interrupted" if results.interrupted else "complete"
         summary = results.summary() if results.replications else {}
         if folder is not None:
-            formats = DEFAULT_CHART_FORMATS if charts is True else charts or ()
+            formats = chart_suffixes(charts)
             if formats and results.replications:
                 from loyaltysim.output.charts import (
                     write_run_charts,  # matplotlib only when drawing
                 )
 
-                write_run_charts(folder.path, scenario, results.runs, formats=tuple(formats))
+                write_run_charts(folder.path, scenario, results.runs, formats=formats)
             folder.finish(summary or None, status)
     except KeyboardInterrupt:
         # After the experiment (which keeps finished replications on its own): while
