@@ -14,7 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats as _st
+
+# The quantile functions themselves, not scipy.stats: the distributions' ppf call exactly these
+# (the same numbers), and importing scipy.stats (optimize, linprog, ...) costs every run
+# about 0.4 s at start-up (issue #15).
+from scipy.special import ndtri, stdtrit
 
 NAN = float("nan")
 
@@ -32,7 +36,7 @@ def _check_level(level: float) -> None:
 def _z(level: float) -> float:
     """Two-sided standard normal quantile for a confidence level."""
     _check_level(level)
-    return float(_st.norm.ppf(0.5 + level / 2.0))
+    return float(ndtri(0.5 + level / 2.0))
 
 
 def mean_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, tuple[float, float]]:
@@ -64,7 +68,7 @@ def mean_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, tuple[float,
     mean = float(x.mean())
     if n == 1:
         return mean, (NAN, NAN)
-    half = float(_st.t.ppf(0.5 + level / 2.0, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
+    half = float(stdtrit(n - 1, 0.5 + level / 2.0)) * float(x.std(ddof=1)) / math.sqrt(n)
     return mean, (mean - half, mean + half)
 
 
@@ -165,7 +169,7 @@ def welch_interval(
     if se == 0.0:
         return diff, 0.0, (diff, diff)
     df = se**4 / (va * va / (x.size - 1) + vb * vb / (y.size - 1))
-    half = float(_st.t.ppf(0.5 + level / 2.0, df)) * se
+    half = float(stdtrit(df, 0.5 + level / 2.0)) * se
     return diff, se, (diff - half, diff + half)
 
 

@@ -210,9 +210,14 @@ def _timeseries(r: RunResult, scenario: Scenario) -> dict[str, np.ndarray]:
 
 
 def _label(codes: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """The label of each code, by one gather (a defections table has a row per leaver)."""
+    names = np.array(list(labels), dtype=object)
+    known = (codes >= 0) & (codes < len(names))
+    out = np.empty(len(codes), dtype=object)
+    out[known] = names[codes[known]]
     # An unknown code stays visible as its number rather than failing the whole run.
-    out = [labels[c] if 0 <= c < len(labels) else str(c) for c in codes.tolist()]
-    return np.array(out, dtype=object)
+    out[~known] = [str(c) for c in codes[~known].tolist()]
+    return out
 
 
 def _defections(r: RunResult, scenario: Scenario) -> dict[str, np.ndarray]:

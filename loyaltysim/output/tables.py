@@ -159,7 +159,10 @@ def _committed_ends(blocks: Sequence[_Block]) -> dict[str, int]:
 def _format_field_column(column: str, values: np.ndarray) -> list[str]:
     """Text of one column of a block: quoted text, empty optional integers, numbers."""
     if column in TEXT_COLUMNS:
-        return [csv_field(str(v)) for v in values.tolist()]
+        # A text column repeats a few labels (segments, causes): quote each label once.
+        items = values.tolist()
+        quoted = {v: csv_field(str(v)) for v in set(items)}
+        return [quoted[v] for v in items]
     if column in OPTIONAL_INT_COLUMNS:
         a = np.asarray(values, dtype=np.float64)
         return ["" if np.isnan(v) else str(int(v)) for v in a.tolist()]
