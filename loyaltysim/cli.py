@@ -45,7 +45,7 @@ from loyaltysim.interruption import interrupted_exit_code, received, sigterm_int
 from loyaltysim.output.chart_formats import CHART_FORMATS, DEFAULT_CHARTS
 from loyaltysim.output.ending import command_session, describe_failure, settle_claimed
 from loyaltysim.output.lock import OutputFolderError
-from loyaltysim.scenario import ScenarioError, load_scenario, scenario_json_schema
+from loyaltysim.scenario.errors import ScenarioError
 
 __all__ = [
     "DEBUG_ENV",
@@ -150,6 +150,8 @@ def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
 
     Problems are printed to stderr as FILE:LINE: key.path: message.
     """
+    from loyaltysim.scenario import load_scenario
+
     bad = 0
     for path in scenarios:
         try:
@@ -167,6 +169,8 @@ def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
 @main.command()
 def schema() -> None:
     """Print the scenario JSON Schema, for editor completion."""
+    from loyaltysim.scenario import scenario_json_schema
+
     click.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
 
 

@@ -60,6 +60,15 @@ def test_the_first_commands_import_no_heavy_library(args: tuple[str, ...]) -> No
     assert sorted(_top_level(modules) & set(HEAVY)) == []
 
 
+@pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("init", "--help")])
+def test_help_imports_neither_numpy_nor_pydantic(args: tuple[str, ...]) -> None:
+    # Help needs click and the commands' texts only: the scenario loader (pydantic, the
+    # schema, the policies' numpy) is imported where a scenario is loaded.
+    code, modules = _imported(*args)
+    assert code == 0
+    assert sorted(_top_level(modules) & {"numpy", "pydantic"}) == []
+
+
 def _top_level(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules}
 
@@ -77,3 +86,11 @@ def test_a_run_still_imports_the_simulation(tmp_path: Path) -> None:
     # nothing and reads no table.
     assert sorted(m for m in modules if m.startswith(("scipy.stats", "scipy.optimize"))) == []
     assert sorted(_top_level(modules) & {"matplotlib", "pandas", "jinja2"}) == []
+
+
+def test_every_name_of_the_lazy_scenario_package_resolves() -> None:
+    import loyaltysim.scenario as package
+
+    assert sorted(package.__all__) == sorted(package._LAZY)
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name

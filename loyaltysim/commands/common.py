@@ -20,12 +20,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from loyaltysim.scenario import Scenario, ScenarioError, load_scenario, parse_override
-from loyaltysim.scenario.overrides import ValueTooDeep
+# The error class only: the loader (pydantic, numpy, the schema) is imported where a
+# scenario is loaded, so `loyaltysim --help` does not pay for it (issue #15).
+from loyaltysim.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from loyaltysim.scenario import Scenario
 
 __all__ = [
     "DEBUG_ENV",
@@ -82,6 +86,8 @@ def _check_sets(
     ctx: click.Context, param: click.Parameter, values: Sequence[str]
 ) -> tuple[str, ...]:
     """``--set`` must look like KEY=VALUE; what the key means is the loader's business."""
+    from loyaltysim.scenario.overrides import ValueTooDeep, parse_override
+
     for value in values:
         try:
             parse_override(value)
@@ -219,6 +225,8 @@ def load_or_exit(
     ``--reps``, ``--days`` and ``--seed`` override ``scenario.replications``,
     ``scenario.horizon_days`` and ``scenario.seed`` (after any ``--set`` of the same keys).
     """
+    from loyaltysim.scenario import load_scenario
+
     try:
         return load_scenario(path, run_overrides(sets, reps, days, seed))
     except ScenarioError as exc:

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loyaltysim.model.population import PopulationLimitError
 from loyaltysim.output import lock as _lock
 from loyaltysim.output.lock import describe_os_error
 
@@ -35,6 +34,9 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 def describe_failure(exc: BaseException) -> str:
     """What went wrong, in words: a full disk is said as such, with the file."""
+    # Imported on failure only: every command, `--help` too, imports this module.
+    from loyaltysim.model.population import PopulationLimitError
+
     for cause in _chain(exc):
         if isinstance(cause, PopulationLimitError):  # names its mechanism and settings
             return str(cause)

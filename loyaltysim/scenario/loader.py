@@ -26,6 +26,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from loyaltysim.scenario.errors import KeyPath, Problem, ScenarioError
 from loyaltysim.scenario.locations import _Locator
 from loyaltysim.scenario.overrides import (
     OVERRIDE_SOURCE,
@@ -43,9 +44,6 @@ from loyaltysim.scenario.overrides import (
 )
 from loyaltysim.scenario.problems import (
     MAX_DEPTH,
-    KeyPath,
-    Problem,
-    ScenarioError,
     _depth_problem,
     _nonfinite,
     _nonfinite_problem,

@@ -12,7 +12,7 @@ import contextlib
 import re
 import tomllib
 
-from loyaltysim.scenario.problems import KeyPath
+from loyaltysim.scenario.errors import KeyPath
 
 
 class _Locator:

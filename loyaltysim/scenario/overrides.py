@@ -16,10 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from loyaltysim.scenario.errors import KeyPath, Problem
 from loyaltysim.scenario.problems import (
     MAX_DEPTH,
-    KeyPath,
-    Problem,
     _check_path,
     _describe,
     _dotted,

@@ -1,10 +1,11 @@
 """The error report of a scenario: what is wrong, where, and how to fix it.
 
 A :class:`Problem` names the file, the line where the key stands, the key in the user's
-dotted form and a hint; :class:`ScenarioError` carries all of a file's problems at once.
-The rest of this module turns pydantic's errors and the raw TOML data into such problems:
-it walks the schema's types to tell an unknown key from a wrong value, suggests the key
-that was meant, and describes the value that was given.
+dotted form and a hint; :class:`ScenarioError` carries all of a file's problems at once
+(both in :mod:`loyaltysim.scenario.errors`, which imports nothing heavy). This module
+turns pydantic's errors and the raw TOML data into such problems: it walks the schema's
+types to tell an unknown key from a wrong value, suggests the key that was meant, and
+describes the value that was given.
 """
 
 from __future__ import annotations
@@ -16,73 +17,15 @@ import re
 import tomllib
 import types
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
 from loyaltysim.policies import POLICIES, DiscountBase
+from loyaltysim.scenario.errors import KeyPath, Problem
 from loyaltysim.scenario.schema import Scenario
 
 MAX_DEPTH = 8  # the deepest valid scenario nests 6 levels (variants.N.set."k".N.key)
-
-
-KeyPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario.
-
-    Parameters
-    ----------
-    file
-        The file as the user named it, ``<string>`` for text, or ``<--set>`` for overrides.
-    line
-        1-based line where the key stands; for overrides, the override's 1-based position
-        among all overrides; 0 when there is no line (e.g. the file cannot be read).
-    key_path
-        The key in dotted form (``customers.segments.1.share``); empty for whole-file
-        problems such as a syntax error.
-    message
-        What is wrong.
-    hint
-        How to fix it (a did-you-mean, the valid choices); may be empty.
-    """
-
-    file: str
-    line: int
-    key_path: str
-    message: str
-    hint: str = ""
-
-    def __str__(self) -> str:
-        text = f"{self.file}:{self.line}: " if self.line > 0 else f"{self.file}: "
-        if self.key_path:
-            text += f"{self.key_path}: "
-        text += self.message
-        if self.hint:
-            text += f" ({self.hint})"
-        return text
-
-
-class ScenarioError(ValueError):
-    """A scenario is invalid; ``problems`` lists everything wrong with it, at once.
-
-    ``str()`` is one ``FILE:LINE: key.path: message (hint)`` line per problem.
-    """
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: list[Problem] = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Default exception pickling passes ``self.args`` (the joined text) back to
-        # ``__init__``; process pools and Dask need the problems themselves.
-        return (type(self), (self.problems,))
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from loyaltysim.scenario.loader import load_scenario_text
 from loyaltysim.scenario.templates import template_text
 
 __all__ = ["QUESTIONS", "ShopAnswers", "wizard_text"]
@@ -134,5 +133,9 @@ name = "Loyalty card: 10th visit free"
 set = {{ "discount.kind" = "points", "discount.points_per_currency" = 1.0, "discount.reward_points" = {round(10 * a.price, 4)}, "discount.reward_value" = {reward} }}
 """  # noqa: E501
     out = header + body + variants
+    # Here, not at the top: `loyaltysim --help` imports this module (through `init`) and
+    # must not pay for the loader's pydantic and numpy.
+    from loyaltysim.scenario.loader import load_scenario_text
+
     load_scenario_text(out, path)  # raises with every problem, located in this text
     return out
