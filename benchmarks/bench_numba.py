@@ -618,16 +618,14 @@ def part_simulation(
     patch = {name: kx is not None for name, kx in speedup.items()}
     timed = timed_runs(k, customers, days, reps, patch) if reps and any(patch.values()) else None
     profiled, t_draw, t_leave = profile_shares(customers, days)
-    # cProfile's own cost falls on Python calls, mostly outside these numpy-heavy
-    # functions: their seconds over the unprofiled time are the fairer share.
-    whole = timed[0] if timed else profiled
-    shares = {"draw": t_draw / whole, "leave": t_leave / whole}
+    # Shares within the one profiled run: a loaded machine slows it all alike. (cProfile's
+    # own cost falls on Python calls, mostly outside these numpy-heavy functions, so the
+    # shares may understate them a little.)
+    shares = {"draw": t_draw / profiled, "leave": t_leave / profiled}
     print(
-        f"   cProfile: {profiled:.2f} s CPU under the profiler"
-        + (f" ({whole:.2f} s without)" if timed else "")
-        + f"; in the draw's functions {t_draw:.2f} s, in _leave_probability {t_leave:.2f} s:"
-        f" {shares['draw']:.1%} and {shares['leave']:.1%} of the "
-        + ("unprofiled time" if timed else "profiled time")
+        f"   cProfile: {profiled:.2f} s CPU under the profiler; in the draw's functions"
+        f" {t_draw:.2f} s ({shares['draw']:.1%}), in _leave_probability {t_leave:.2f} s"
+        f" ({shares['leave']:.1%})"
     )
     rest = 1.0
     for name, kx in speedup.items():
