@@ -86,6 +86,8 @@ def _check_sets(
     ctx: click.Context, param: click.Parameter, values: Sequence[str]
 ) -> tuple[str, ...]:
     """``--set`` must look like KEY=VALUE; what the key means is the loader's business."""
+    if not values:
+        return ()
     from loyaltysim.scenario.overrides import ValueTooDeep, parse_override
 
     for value in values:
