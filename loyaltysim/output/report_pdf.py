@@ -40,6 +40,14 @@ VERDICT_COLOURS = {
 MUTED = "#555555"
 
 
+def _extend(line: str, words: Sequence[str]) -> str:
+    """``line`` with ``words`` added one by one, each after a space (none on an empty
+    line): the candidate lines the greedy wrap measures."""
+    for word in words:
+        line = f"{line} {word}" if line else word
+    return line
+
+
 class _PdfLayout:
     """Pages of text, tables and images drawn with ``Figure.text`` (A4 portrait, inches).
 
@@ -61,6 +69,7 @@ class _PdfLayout:
         self.pages = 0
         self._measure = TextToPath()
         self._font = FontProperties
+        self._word_widths: dict[tuple[str, float, str], float] = {}
         self.fig: Any = None
         self.y = 0.0
         self._new_page()
@@ -111,18 +120,29 @@ class _PdfLayout:
         return float(w) / 72.0
 
     def wrap(self, text: str, width: float, size: float, weight: str = "normal") -> list[str]:
-        """Greedy word wrap to ``width`` inches; over-long words are cut."""
+        """Greedy word wrap to ``width`` inches; over-long words are cut.
+
+        Each line takes as many of the next words as fit. Measuring a string costs time in
+        proportion to its length, so trying every word in turn costs the square of a
+        paragraph; instead the number of words is guessed from the words' own widths
+        and then checked by measuring the line with that many and one more (widths only
+        grow as words are added, so the two measurements decide it exactly).
+        """
         lines: list[str] = []
         for paragraph in text.split("\n"):
             if self.width_of(paragraph, size, weight) <= width:  # most cells: one call
                 lines.append(paragraph)
                 continue
-            line = ""
-            for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if self.width_of(candidate, size, weight) <= width:
-                    line = candidate
+            words = paragraph.split(" ")
+            line, i = "", 0
+            while i < len(words):
+                k = self._words_that_fit(line, words[i:], width, size, weight)
+                if k:
+                    line = _extend(line, words[i : i + k])
+                    i += k
                     continue
+                word = words[i]
+                i += 1
                 if line:
                     lines.append(line)
                 while self.width_of(word, size, weight) > width and len(word) > 1:
@@ -134,6 +154,37 @@ class _PdfLayout:
                 line = word
             lines.append(line)
         return lines
+
+    def _words_that_fit(
+        self, line: str, words: Sequence[str], width: float, size: float, weight: str
+    ) -> int:
+        """The most of ``words`` that fit on ``line`` (each after a space, as typed)."""
+
+        def fits(k: int) -> bool:
+            return k == 0 or self.width_of(_extend(line, words[:k]), size, weight) <= width
+
+        # The guess: the words' widths and a space's add up (kerning aside) to the line's.
+        room = width - (self.width_of(line, size, weight) if line else 0.0)
+        space = self._word_width(" ", size, weight)
+        k = 0
+        while k < len(words):
+            room -= self._word_width(words[k], size, weight) + (space if line or k else 0.0)
+            if room < 0:
+                break
+            k += 1
+        if fits(k):
+            while k < len(words) and fits(k + 1):
+                k += 1
+            return k
+        while k > 0 and not fits(k):
+            k -= 1
+        return k
+
+    def _word_width(self, word: str, size: float, weight: str) -> float:
+        key = (word, size, weight)
+        if key not in self._word_widths:
+            self._word_widths[key] = self.width_of(word, size, weight)
+        return self._word_widths[key]
 
     def text(
         self,
