@@ -36,10 +36,6 @@ def half_life_factor(days: float) -> float:
     return float(0.5 ** (1.0 / days))
 
 
-def _length(idx: np.ndarray | slice, size: int) -> int:
-    return len(range(size)[idx]) if isinstance(idx, slice) else len(idx)
-
-
 class SimulationBase:
     """Shared state of one replication (all set by ``Simulation.__init__``)."""
 
@@ -103,12 +99,13 @@ class SimulationBase:
         # np.minimum(np.maximum(...)) is np.clip's arithmetic without its dispatch layers.
         return np.minimum(np.maximum(self.pop.attachment[idx] + self.pop.glow[idx], 0.0), 1.0)
 
-    def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray:
+    def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray | np.float32:
         """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),
         as of the start of today; the relational part is attachment, which enters the
-        models on its own."""
+        models on its own. A float32 scalar when it is the same for everyone (no
+        programme): it enters elementwise arithmetic as the broadcast array would."""
         if self._switching.ndim == 0:
-            return np.broadcast_to(self._switching, (_length(idx, self.pop.size),))
+            return self._switching[()]
         return self._switching[idx]
 
     def _after(self, delay: float, action: Any, *args: Any) -> None:

@@ -19,22 +19,32 @@ SEGMENT_TRAITS = (
     "attachment",
     "competitor_awareness",
 )
+# The 0..1 traits drawn as Beta around their segment's mean, in the order they are drawn
+# (the expectation, around the business's service quality, comes last).
+BETA_TRAITS = ("deal_proneness", "satisfaction", "attachment", "competitor_awareness")
 
 
 def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
-    """Each segment trait as an array over segments. A run builds it once: newcomers
-    arrive twice a day, and rebuilding it from the scenario on every call was most of the
-    cost of a small run (issue #15)."""
+    """Each segment trait as an array over segments, and the parameters of the draws
+    around them (``gamma_*``: the visit rate's Gamma, then the price-sensitivity factor's;
+    ``beta_*``: :data:`BETA_TRAITS`, then the expectation), one row per draw. A run builds
+    it once: newcomers arrive twice a day, and rebuilding it from the scenario on every
+    call was most of the cost of a small run (issue #15)."""
     segs = scenario.customers.segments
-    return {
+    table = {
         attr: np.array([getattr(s, attr) for s in segs], dtype=float) for attr in SEGMENT_TRAITS
     }
-
-
-def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
-    """Beta draws with the given means: the usual way to vary a 0..1 trait by person."""
-    m = np.minimum(np.maximum(mean, 1e-3), 1 - 1e-3)  # np.clip, without its overhead
-    return rng.beta(m * concentration, (1 - m) * concentration)
+    c = scenario.behaviour.trait_concentration
+    shape = table["visit_heterogeneity"]
+    ones = np.ones(len(segs))
+    table["gamma_shape"] = np.stack([shape, c * ones])
+    table["gamma_scale"] = np.stack([table["visits_per_month"] / DAYS_PER_MONTH / shape, ones / c])
+    means = [table[attr] for attr in BETA_TRAITS]
+    means.append(np.full(len(segs), scenario.business.service_quality))
+    # Beta draws with the given means: the usual way to vary a 0..1 trait by person.
+    m = np.minimum(np.maximum(np.stack(means), 1e-3), 1 - 1e-3)
+    table["beta_a"], table["beta_b"] = m * c, (1 - m) * c
+    return table
 
 
 def add_customers(
@@ -53,8 +63,9 @@ def add_customers(
     Visit rates are Gamma across customers (the heterogeneity of the NBD/BG-NBD purchase
     model, Fader, Hardie & Lee 2005): shape ``visit_heterogeneity``, mean
     ``visits_per_month``. Other 0..1 traits are Beta around the segment mean with
-    concentration ``behaviour.trait_concentration``; price sensitivity is Gamma around its
-    mean. ``table`` is the run's :func:`segment_table` (built here when not given).
+    concentration ``behaviour.trait_concentration``; price
+    sensitivity is Gamma around its mean. ``table`` is the run's :func:`segment_table`
+    (built here when not given).
     """
     count = len(segment)
     if count == 0:  # most days bring no referral: nothing to add, nothing to draw
@@ -62,21 +73,17 @@ def add_customers(
     ensure_room(pop, scenario, count, origin, day)  # bounded memory: scenario.max_customers
     rows = pop.add(count)
     traits = segment_table(scenario) if table is None else table
-    c = scenario.behaviour.trait_concentration
-
-    def per_segment(attr: str) -> np.ndarray:
-        return traits[attr][segment]
-
-    shape = per_segment("visit_heterogeneity")
-    mean_rate = per_segment("visits_per_month") / DAYS_PER_MONTH
-    pop.visit_rate[rows] = rng.gamma(shape, mean_rate / shape)
-    pop.price_sensitivity[rows] = per_segment("price_sensitivity") * rng.gamma(c, 1.0 / c, count)
-    pop.deal_proneness[rows] = _beta_around(rng, per_segment("deal_proneness"), c)
-    pop.satisfaction[rows] = _beta_around(rng, per_segment("satisfaction"), c)
-    pop.attachment[rows] = _beta_around(rng, per_segment("attachment"), c)
-    pop.awareness[rows] = _beta_around(rng, per_segment("competitor_awareness"), c)
-    quality = np.full(count, scenario.business.service_quality)
-    pop.expectation[rows] = _beta_around(rng, quality, c)
+    # Each family of draws in one call over a (draw, customer) array: the generator fills
+    # it in C order, the same numbers as one call per row in that order.
+    gamma = rng.gamma(traits["gamma_shape"][:, segment], traits["gamma_scale"][:, segment])
+    pop.visit_rate[rows] = gamma[0]
+    pop.price_sensitivity[rows] = traits["price_sensitivity"][segment] * gamma[1]
+    beta = rng.beta(traits["beta_a"][:, segment], traits["beta_b"][:, segment])
+    pop.deal_proneness[rows] = beta[0]
+    pop.satisfaction[rows] = beta[1]
+    pop.attachment[rows] = beta[2]
+    pop.awareness[rows] = beta[3]
+    pop.expectation[rows] = beta[4]
     # The service a customer gets differs persistently (the hour they come, the staff
     # they meet): without it every customer would drift to the same satisfaction.
     pop.quality_offset[rows] = rng.normal(0.0, scenario.behaviour.quality_heterogeneity, count)
