@@ -66,6 +66,7 @@ class SimulationBase:
     ruin_day: int | None
     _switching: np.ndarray  # float32, one per row, or a float32 scalar for everyone
     act: np.ndarray
+    leaving: np.ndarray
     dense: bool
     toggled: list[np.ndarray]
     end: simpy.Event
@@ -78,6 +79,7 @@ class SimulationBase:
     segment_shares: np.ndarray
     segment_deal: np.ndarray
     segment_traits: dict[str, np.ndarray]
+    _scratch: dict[str, np.ndarray]  # see scratch()
 
     def spend(self, series: str, amount: float) -> None:
         """Book a cost in today's ``series`` and take it from cash."""
@@ -93,11 +95,24 @@ class SimulationBase:
         price = comp.price * (1 - self.rival_cut)
         return price * (1 - comp.promotion_discount) if self.competitor_promo else price
 
-    def felt_attachment(self, idx: np.ndarray | slice) -> np.ndarray:
+    def scratch(self, name: str, size: int, dtype: type = np.float32) -> np.ndarray:
+        """A work array of ``size`` elements, kept from call to call under ``name``: the
+        day's widest passes write into these instead of allocating fresh temporaries of
+        every row (at 1M rows each is 4 MB, and fresh ones cost page faults). Its
+        contents are whatever was left in it; each live use needs its own name."""
+        buf = self._scratch.get(name)
+        if buf is None or len(buf) < size:
+            buf = np.empty(max(size, self.pop.capacity), dtype)
+            self._scratch[name] = buf
+        return buf[:size]
+
+    def felt_attachment(self, idx: np.ndarray | slice, out: np.ndarray | None = None) -> np.ndarray:
         """Attachment plus the fading glow of follow-ups, kept within 0..1 (a channel's
-        effect may be negative: a pushy call)."""
+        effect may be negative: a pushy call); into ``out`` when given."""
         # np.minimum(np.maximum(...)) is np.clip's arithmetic without its dispatch layers.
-        return np.minimum(np.maximum(self.pop.attachment[idx] + self.pop.glow[idx], 0.0), 1.0)
+        felt = np.add(self.pop.attachment[idx], self.pop.glow[idx], out=out)
+        np.maximum(felt, 0.0, out=felt)
+        return np.minimum(felt, 1.0, out=felt)
 
     def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray | np.float32:
         """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),

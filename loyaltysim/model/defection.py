@@ -27,6 +27,7 @@ class DefectionMixin(SimulationBase):
         leaving = (u < leave_p).nonzero()[0]
         if len(leaving) == 0:
             return
+        self.leaving = leaving
         who = act[leaving]
         # The leavers' cause hazards: the same arithmetic as the day's total, for them.
         # Filled row by row: np.stack(np.broadcast_arrays(...))'s values in its dtype,
@@ -61,50 +62,68 @@ class DefectionMixin(SimulationBase):
     def _leave_probability(self, rows: np.ndarray | slice) -> np.ndarray:
         """``1 - exp(-protection x total hazard / 365)`` for ``rows``: the sum of
         :meth:`_cause_hazards` times :meth:`_protection`, in the same float32 arithmetic
-        and order, accumulated in two scratch arrays instead of a dozen temporaries (the
-        day's widest pass: every active customer may leave)."""
+        and order, accumulated in scratch arrays kept from day to day instead of a dozen
+        fresh temporaries (the day's widest pass: every active customer may leave)."""
         b, pop = self.beh, self.pop
         size = len(range(pop.size)[rows]) if isinstance(rows, slice) else len(rows)
-        total, t = np.empty(size, np.float32), np.empty(size, np.float32)
+        total, t = self.scratch("leave_total", size), self.scratch("leave_t", size)
         np.multiply(b.indifference_hazard, pop.indifference_memory[rows], out=total)
         total += np.multiply(b.poor_service_hazard, pop.poor_service_memory[rows], out=t)
-        total += np.multiply(b.competitor_hazard, self._pull(rows), out=t)
+        pull = self._pull(rows, out=self.scratch("pull", size), work=t)
+        total += np.multiply(b.competitor_hazard, pull, out=t)
         np.multiply(b.unresolved_hazard, pop.unresolved_memory[rows], out=t)
         t += np.float32(b.pending_complaint_hazard) * (pop.recovery[rows] == RECOVERY_PENDING)
         total += t
         total += np.multiply(b.discount_ended_hazard, pop.discount_loss[rows], out=t)
         total += np.float32(b.other_hazard)
         total += np.multiply(b.hostage_hazard, pop.resentment[rows], out=t)
-        p = self._protection(rows)
+        p = self._protection(rows, out=self.scratch("leave_p", size), work=t)
         np.negative(p, out=p)
         p *= total
         p /= DAYS_PER_YEAR
         np.expm1(p, out=p)
         return np.negative(p, out=p)
 
-    def _pull(self, idx: np.ndarray | slice) -> np.ndarray:
-        """The competitor's pull: awareness times its price advantage (and promotion)."""
+    def _pull(
+        self, idx: np.ndarray | slice, out: np.ndarray | None = None, work: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The competitor's pull: awareness times its price advantage (and promotion),
+        ``awareness x exp(min(price_weight x sensitivity x advantage, 50))``; into ``out``
+        (with ``work`` as scratch) when given, in the same float32 operations."""
         b, pop = self.beh, self.pop
-        usual_price = self.biz.price * (1 - pop.last_discount[idx])
-        advantage = (usual_price - self.competitor_price()) / self.biz.reservation_price
+        # The advantage: (the usual price here - the rival's) / the reservation price.
+        advantage = np.subtract(1, pop.last_discount[idx], out=work)
+        advantage *= self.biz.price
+        advantage -= self.competitor_price()
+        advantage /= self.biz.reservation_price
+        pull = np.multiply(b.price_weight, pop.price_sensitivity[idx], out=out)
+        pull *= advantage
         # Capped exponent: a price many times the rival's makes the pull huge, not infinite.
-        pull = pop.awareness[idx] * np.exp(
-            np.minimum(b.price_weight * pop.price_sensitivity[idx] * advantage, 50.0)
-        )
+        np.minimum(pull, 50.0, out=pull)
+        np.exp(pull, out=pull)
+        pull *= pop.awareness[idx]
         if self.competitor_promo:
-            pull *= 1 + pop.deal_proneness[idx]
+            pull *= np.add(1, pop.deal_proneness[idx], out=advantage)
         return pull
 
-    def _protection(self, idx: np.ndarray | slice) -> np.ndarray:
+    def _protection(
+        self, idx: np.ndarray | slice, out: np.ndarray | None = None, work: np.ndarray | None = None
+    ) -> np.ndarray:
         """Multiplier of every cause's hazard: attachment and switching cost protect;
-        satisfaction only a little, around its pivot."""
+        satisfaction only a little, around its pivot:
+        ``exp(-a x attachment - s x switching cost + w x (pivot - satisfaction))``."""
         b, pop = self.beh, self.pop
-        attach = self.felt_attachment(idx)
-        return np.exp(
-            -b.attachment_protection * attach
-            - b.switching_cost_protection * self.switching_cost(idx)
-            + b.satisfaction_hazard_weight * (b.satisfaction_hazard_pivot - pop.satisfaction[idx])
-        )
+        p = self.felt_attachment(idx, out=out)
+        p *= -b.attachment_protection
+        cost = self.switching_cost(idx)
+        if np.ndim(cost):
+            p -= np.multiply(b.switching_cost_protection, cost, out=work)
+        else:
+            p -= b.switching_cost_protection * cost
+        sat = np.subtract(b.satisfaction_hazard_pivot, pop.satisfaction[idx], out=work)
+        sat *= b.satisfaction_hazard_weight
+        p += sat
+        return np.exp(p, out=p)
 
     def _cause_hazards(self, idx: np.ndarray | slice) -> list[Any]:
         """Cause-specific hazards per year, one entry per CAUSES ("other" is a scalar).
