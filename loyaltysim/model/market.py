@@ -13,25 +13,32 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Poisson counts by inverting the CDF at ``u``: one uniform per customer, so a
     customer's draw does not depend on anyone else's (common random numbers survive a
     variant that changes other customers' rates)."""
+    k = np.zeros(len(rate), np.int64)
+    idx, counts = poisson_hits(rate, u)
+    k[idx] = counts
+    return k
+
+
+def poisson_hits(rate: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions where :func:`poisson_from_uniform` is at least one, in order, and
+    its counts there: a day's shoppers without a second pass over every customer."""
     p = np.exp(-rate)
-    k = (u > p).astype(np.int64)
     # Only the few with at least one occasion need the further terms.
-    idx = k.nonzero()[0]
+    idx = (u > p).nonzero()[0]
     lam, ui, p = rate[idx], u[idx], p[idx]
     cdf = p.copy()
     # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
     top = float(lam.max(initial=0.0))
     terms = int(np.ceil(top + 10 * np.sqrt(top) + 10))
-    extra = np.zeros(len(idx), dtype=np.int64)
+    counts = np.ones(len(idx), dtype=np.int64)
     for j in range(1, terms):
         p = p * lam / j
         cdf += p
         beyond = ui > cdf
         if not beyond.any():
             break
-        extra += beyond
-    k[idx] += extra
-    return k
+        counts += beyond
+    return idx, counts
 
 
 class MarketMixin(SimulationBase):

@@ -115,7 +115,7 @@ class ServiceMixin(SimulationBase):
         )
         resolved = fixed < biz.complaint_resolution_rate
         delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-wait_u))
-        for d in np.unique(delay):
+        for d in sorted(set(delay.tolist())):  # np.unique's values, without its overhead
             group = delay == d
             # Due d days after today, at the delivery slot, whenever today it is called.
             wait = d + AT_DELIVERY - self.env.now % 1.0

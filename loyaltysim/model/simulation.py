@@ -41,7 +41,7 @@ from loyaltysim.model.contact import ContactMixin
 from loyaltysim.model.customers import add_customers, draw_segments, segment_table
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.log_customers import add_log_customers, replication_scenario
-from loyaltysim.model.market import MarketMixin, poisson_from_uniform
+from loyaltysim.model.market import MarketMixin, poisson_from_uniform, poisson_hits
 from loyaltysim.model.monitor import Monitor
 from loyaltysim.model.population import (
     ORIGIN_INITIAL,
@@ -215,7 +215,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     def market_day(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
         self.rng.start_day(day)
-        owed = self.policy.liability(pop)
+        # Points change only at purchases and expiry: what is owed this morning is what
+        # yesterday's record found.
+        owed = self.daily["points_liability"][day - 1] if day else self.policy.liability(pop)
         returning = self.policy.kind == "win_back"
         if returning:  # customers it brings back pick up the drift of their days away
             was_active, left = pop.active[:n].copy(), pop.left[:n].copy()
@@ -242,12 +244,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             rate *= np.asarray(visit_multiplier)[act]
         else:
             rate *= np.float32(visit_multiplier)
-        occasions = poisson_from_uniform(rate, self.rng.uniform("arrivals", day, act))
-        hit = occasions.nonzero()[0]
+        hit, occasions = poisson_hits(rate, self.rng.uniform("arrivals", day, act))
         shoppers = act[hit]
-        buyers, rates, rivals, bought, rival_tickets = self._choose(
-            day, shoppers, occasions[hit], n
-        )
+        buyers, rates, rivals, bought, rival_tickets = self._choose(day, shoppers, occasions, n)
         self._purchase(day, buyers, bought, rates)
         self._competitor_purchase(rivals, rival_tickets)
         self._service(day, buyers, n)
@@ -306,22 +305,24 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         mended only where ``active`` changed (:attr:`toggled`) or rows were added, so a
         day's drift is a plain multiply over contiguous columns."""
         active = self.pop.active[:n]
-        rates = {
-            (self.memory_decay, 1.0),
-            (self.attachment_decay, 1.0),
-            (self.glow_decay, 1.0),
-            (self.awareness_decay, 1.0),
-            (self.awareness_growth, 0.0),
-        }
         cached = self._factors
         if not cached or len(next(iter(cached.values()))) < n:
+            rates = {
+                (self.memory_decay, 1.0),
+                (self.attachment_decay, 1.0),
+                (self.glow_decay, 1.0),
+                (self.awareness_decay, 1.0),
+                (self.awareness_growth, 0.0),
+            }
             capacity = self.pop.capacity
             self._factors = cached = {key: np.zeros(capacity, np.float32) for key in sorted(rates)}
             self._factor_rows = 0
-        changed = [np.arange(self._factor_rows, n), *self.toggled]
+        changed = [*self.toggled]
+        if n > self._factor_rows:
+            changed.append(np.arange(self._factor_rows, n))
         self.toggled, self._factor_rows = [], n
-        rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
-        if len(rows):
+        if changed:  # most days: a few defectors and newcomers
+            rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
             live = active[rows]
             for (value, departed), factor in cached.items():
                 factor[rows] = np.where(live, np.float32(value), np.float32(departed))
@@ -443,5 +444,6 @@ __all__ = [
     "RECOVERY_SILENT",
     "RECOVERY_UNRESOLVED",
     "Simulation",
+    "poisson_from_uniform",
     "simulate",
 ]
