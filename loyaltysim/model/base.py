@@ -79,6 +79,7 @@ class SimulationBase:
     segment_shares: np.ndarray
     segment_deal: np.ndarray
     segment_traits: dict[str, np.ndarray]
+    segment_cdf: np.ndarray
     _scratch: dict[str, np.ndarray]  # see scratch()
 
     def spend(self, series: str, amount: float) -> None:

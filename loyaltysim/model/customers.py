@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from loyaltysim.model.population import NEVER, Population, ensure_room
@@ -47,6 +49,25 @@ def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
     return table
 
 
+ONE_CALL = 4096  # newcomers up to this many draw each family of traits in one call
+
+
+def _draw_rows(
+    draw: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    first: np.ndarray,
+    second: np.ndarray,
+    segment: np.ndarray,
+) -> Sequence[np.ndarray]:
+    """``draw(first[r, segment], second[r, segment])`` for each row ``r``. A day's few
+    newcomers take them in one call over the (row, customer) array: the generator fills
+    it in C order, the same numbers as one call per row in that order, for one call's
+    overhead. A large batch (day 0) takes them row by row, so as not to hold every row's
+    parameters at once."""
+    if len(segment) <= ONE_CALL:
+        return draw(first[:, segment], second[:, segment])  # type: ignore[return-value]
+    return [draw(f[segment], s[segment]) for f, s in zip(first, second, strict=True)]
+
+
 def add_customers(
     pop: Population,
     scenario: Scenario,
@@ -73,12 +94,10 @@ def add_customers(
     ensure_room(pop, scenario, count, origin, day)  # bounded memory: scenario.max_customers
     rows = pop.add(count)
     traits = segment_table(scenario) if table is None else table
-    # Each family of draws in one call over a (draw, customer) array: the generator fills
-    # it in C order, the same numbers as one call per row in that order.
-    gamma = rng.gamma(traits["gamma_shape"][:, segment], traits["gamma_scale"][:, segment])
+    gamma = _draw_rows(rng.gamma, traits["gamma_shape"], traits["gamma_scale"], segment)
     pop.visit_rate[rows] = gamma[0]
     pop.price_sensitivity[rows] = traits["price_sensitivity"][segment] * gamma[1]
-    beta = rng.beta(traits["beta_a"][:, segment], traits["beta_b"][:, segment])
+    beta = _draw_rows(rng.beta, traits["beta_a"], traits["beta_b"], segment)
     pop.deal_proneness[rows] = beta[0]
     pop.satisfaction[rows] = beta[1]
     pop.attachment[rows] = beta[2]
@@ -111,15 +130,25 @@ def add_customers(
     return rows
 
 
-def draw_segments(rng: np.random.Generator, weights: np.ndarray, count: int) -> np.ndarray:
-    """Segment index of ``count`` new customers, by (unnormalised) weights."""
-    if count == 0:
-        return np.zeros(0, dtype=np.int16)
+def segment_cdf(weights: np.ndarray) -> np.ndarray:
+    """The normalised cumulative weights :func:`draw_segments` inverts."""
     p = weights / weights.sum()
-    # Exactly what ``rng.choice(len(p), size=count, p=p)`` does (one uniform per draw,
-    # inverted through the normalised cumulative weights), without its checks and
-    # conversions: newcomers arrive twice a day (tests/unit/model/test_customers_draw.py
-    # holds the two equal).
     cdf = p.cumsum()
     cdf /= cdf[-1]
+    return cdf
+
+
+def draw_segments(
+    rng: np.random.Generator, weights: np.ndarray, count: int, cdf: np.ndarray | None = None
+) -> np.ndarray:
+    """Segment index of ``count`` new customers, by (unnormalised) weights (``cdf``: their
+    :func:`segment_cdf`, when the caller keeps it: newcomers arrive twice a day).
+
+    Exactly what ``rng.choice(len(p), size=count, p=p)`` does (one uniform per draw,
+    inverted through the normalised cumulative weights), without its checks and
+    conversions (tests/unit/model/test_customers_draw.py holds the two equal)."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int16)
+    if cdf is None:
+        cdf = segment_cdf(weights)
     return cdf.searchsorted(rng.random(count), side="right").astype(np.int16)

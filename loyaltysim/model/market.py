@@ -214,12 +214,14 @@ class MarketMixin(SimulationBase):
         warned = float(np.exp(-b.negative_conversion_effect * self.recent_warnings))
         prospects = rng.poisson(biz.prospects_per_month / DAYS_PER_MONTH)
         self.spend("acquisition_cost", prospects * biz.cost_per_prospect)
-        seg = draw_segments(rng, self.segment_shares, prospects)
+        seg = draw_segments(rng, self.segment_shares, prospects, self.segment_cdf)
         converted = seg[
             rng.random(prospects) < np.minimum(biz.prospect_conversion * pull[seg] * warned, 1)
         ]
         referrals = int(rng.binomial(self.referral_prospects, b.referral_conversion))
-        ref_seg = draw_segments(rng, self.segment_shares, referrals)
+        ref_seg = draw_segments(rng, self.segment_shares, referrals, self.segment_cdf)
+        if self.pop.size + len(converted) + referrals > self.pop.capacity:
+            self._scratch.clear()  # the columns are about to grow: give them this memory
         new = add_customers(
             self.pop, self.sc, converted, day, ORIGIN_PAID, rng, table=self.segment_traits
         )

@@ -38,7 +38,12 @@ from loyaltysim.model.base import (
     half_life_factor,
 )
 from loyaltysim.model.contact import ContactMixin
-from loyaltysim.model.customers import add_customers, draw_segments, segment_table
+from loyaltysim.model.customers import (
+    add_customers,
+    draw_segments,
+    segment_cdf,
+    segment_table,
+)
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.log_customers import add_log_customers, replication_scenario
 from loyaltysim.model.market import MarketMixin, poisson_from_uniform, poisson_hits
@@ -130,6 +135,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.segment_shares = np.array([s.share for s in scenario.customers.segments])
         self.segment_deal = np.array([s.deal_proneness for s in scenario.customers.segments])
         self.segment_traits = segment_table(scenario)
+        self.segment_cdf = segment_cdf(self.segment_shares)
 
         initial = scenario.customers.initial
         seg = draw_segments(self.rng["population"], self.segment_shares, initial)
