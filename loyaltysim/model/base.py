@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -125,10 +124,8 @@ class SimulationBase:
         return self._switching[idx]
 
     def _after(self, delay: float, action: Any, *args: Any) -> None:
-        """Run ``action(*args)`` at ``delay`` days from now."""
-
-        def process() -> Generator[Any, Any, None]:
-            yield self.env.timeout(delay)
-            action(*args)
-
-        self.env.process(process())
+        """Run ``action(*args)`` at ``delay`` days from now: a timeout with a callback, not
+        a process (no generator, no initialising event). Timeouts due at the same moment
+        fire in the order they were made, as the process's timeouts did: a process makes
+        its timeout as soon as it starts, before any other event of that moment."""
+        self.env.timeout(delay).callbacks.append(lambda _event: action(*args))
