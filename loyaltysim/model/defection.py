@@ -38,7 +38,7 @@ class DefectionMixin(SimulationBase):
             row[...] = part
         # Given that u < p, u / p is uniform on (0, 1): reuse it to pick the cause.
         position = u[leaving] / leave_p[leaving] * hazards.sum(axis=0)
-        cause = (np.cumsum(hazards, axis=0) < position).sum(axis=0)
+        cause = (hazards.cumsum(axis=0) < position).sum(axis=0)
         cause = np.minimum(cause, len(CAUSES) - 1)
         rec = self.defections
         ensure_record_room(self.sc, self.defection_records, len(who), day)
@@ -49,12 +49,12 @@ class DefectionMixin(SimulationBase):
         self.today["churned"] += len(who)
         rec["day"].append(np.full(len(who), day))
         rec["customer"].append(who)
-        rec["segment"].append(pop.segment[who].copy())
+        rec["segment"].append(pop.segment[who])
         rec["cause"].append(cause)
-        rec["satisfaction"].append(pop.satisfaction[who].copy())
-        rec["attachment"].append(pop.attachment[who].copy())
+        rec["satisfaction"].append(pop.satisfaction[who])
+        rec["attachment"].append(pop.attachment[who])
         rec["tenure_days"].append(day - pop.joined[who])
-        score = pop.survey_score[who].copy()
+        score = pop.survey_score[who]  # gathers are copies
         said = self.sc.survey.satisfied(score).astype(np.float64)
         rec["survey_score"].append(score)
         rec["stated_satisfied"].append(np.where(score == NO_ANSWER, np.nan, said))

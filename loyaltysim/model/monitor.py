@@ -233,7 +233,7 @@ class Monitor:
             due = np.searchsorted(self._rent, day + k, side="right") - np.searchsorted(
                 self._rent, day, side="right"
             )
-        path = cash + np.cumsum(flows) - self.biz.fixed_costs_per_month * due
+        path = cash + flows.cumsum() - self.biz.fixed_costs_per_month * due
         facts = {
             "per_customer": level,
             "customers": heads,
