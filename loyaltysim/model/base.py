@@ -65,7 +65,6 @@ class SimulationBase:
     ruin_day: int | None
     _switching: np.ndarray  # float32, one per row, or a float32 scalar for everyone
     act: np.ndarray
-    leaving: np.ndarray
     dense: bool
     toggled: list[np.ndarray]
     end: simpy.Event

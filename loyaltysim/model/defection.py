@@ -27,7 +27,6 @@ class DefectionMixin(SimulationBase):
         leaving = (u < leave_p).nonzero()[0]
         if len(leaving) == 0:
             return
-        self.leaving = leaving
         who = act[leaving]
         # The leavers' cause hazards: the same arithmetic as the day's total, for them.
         # Filled row by row: np.stack(np.broadcast_arrays(...))'s values in its dtype,

@@ -114,9 +114,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.ruin_day = None
         self._switching = np.zeros(0, np.float32)  # switching cost per customer, each morning
         self.act = np.zeros(0, np.int64)  # today's customers (rows), set each morning
-        self.leaving = np.zeros(0, np.int64)  # positions in act of today's defectors
         self.live: np.ndarray | None = None  # the active rows at the day's end (_record)
-        self.morning_rows = 0  # rows there were when today's act was taken
         self.dense = True  # most rows active: whole-column passes beat gathers
         self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
         self._factors: dict[tuple[float, float], np.ndarray] = {}
@@ -234,7 +232,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         # existed (departed customers keep their rows, frozen as they left). Nothing
         # changes who is active between yesterday's record and now but a win-back.
         act = self.live if self.live is not None and not returning else pop.active[:n].nonzero()[0]
-        self.act, self.leaving, self.morning_rows = act, act[:0], n
+        self.act = act
         self.dense = len(act) > DENSE_SHARE * n
         if returning:
             back = np.flatnonzero(pop.active[:n] & ~was_active)
@@ -354,22 +352,10 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         pop.awareness[idx] = fixed + ((1 - g) * d) ** k * (w - fixed)
 
     # ------------------------------------------------------------------ records
-    def _live_rows(self) -> np.ndarray:
-        """The rows active now, at the day's end: this morning's less today's defectors,
-        plus today's newcomers (appended rows, all active), in row order, as
-        ``active.nonzero()`` gives them, without a pass over every row."""
-        pop, act = self.pop, self.act
-        if len(self.leaving):
-            keep = np.ones(len(act), np.bool_)
-            keep[self.leaving] = False
-            act = act[keep]
-        if pop.size > self.morning_rows:
-            act = np.concatenate([act, np.arange(self.morning_rows, pop.size)])
-        return act
-
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        act = self.live = self._live_rows()
+        # Kept for tomorrow's market: who is active changes overnight only by a win-back.
+        act = self.live = pop.active[:n].nonzero()[0]
         count = len(act)
         t = self.today
         t["customers"] = count
