@@ -78,7 +78,6 @@ class SimulationBase:
     segment_deal: np.ndarray
     segment_traits: dict[str, np.ndarray]
     segment_cdf: np.ndarray
-    _scratch: dict[str, np.ndarray]  # see scratch()
 
     def spend(self, series: str, amount: float) -> None:
         """Book a cost in today's ``series`` and take it from cash."""
@@ -93,17 +92,6 @@ class SimulationBase:
         comp = self.sc.competitor
         price = comp.price * (1 - self.rival_cut)
         return price * (1 - comp.promotion_discount) if self.competitor_promo else price
-
-    def scratch(self, name: str, size: int, dtype: type = np.float32) -> np.ndarray:
-        """A work array of ``size`` elements, kept from call to call under ``name``: the
-        day's widest passes write into these instead of allocating fresh temporaries of
-        every row (at 1M rows each is 4 MB, and fresh ones cost page faults). Its
-        contents are whatever was left in it; each live use needs its own name."""
-        buf = self._scratch.get(name)
-        if buf is None or len(buf) < size:
-            buf = np.empty(max(size, self.pop.capacity), dtype)
-            self._scratch[name] = buf
-        return buf[:size]
 
     def felt_attachment(self, idx: np.ndarray | slice, out: np.ndarray | None = None) -> np.ndarray:
         """Attachment plus the fading glow of follow-ups, kept within 0..1 (a channel's

@@ -220,8 +220,6 @@ class MarketMixin(SimulationBase):
         ]
         referrals = int(rng.binomial(self.referral_prospects, b.referral_conversion))
         ref_seg = draw_segments(rng, self.segment_shares, referrals, self.segment_cdf)
-        if self.pop.size + len(converted) + referrals > self.pop.capacity:
-            self._scratch.clear()  # the columns are about to grow: give them this memory
         new = add_customers(
             self.pop, self.sc, converted, day, ORIGIN_PAID, rng, table=self.segment_traits
         )

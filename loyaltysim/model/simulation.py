@@ -119,7 +119,6 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
         self._factors: dict[tuple[float, float], np.ndarray] = {}
         self._factor_rows = 0
-        self._scratch = {}
         self.end = self.env.event()
         self.monitor = Monitor(scenario)
 
