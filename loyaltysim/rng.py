@@ -90,7 +90,7 @@ def mix64(z: np.ndarray) -> np.ndarray:
     return z
 
 
-CHUNK = 8192  # ids hashed at a time: the working arrays stay in the L2 cache (3x faster)
+CHUNK = 32768  # ids hashed at a time: two 256 KiB working arrays stay in a 1 MiB L2 cache
 _U = {name: np.uint64(v) for name, v in (("gamma", GAMMA), ("mix1", MIX1), ("mix2", MIX2))}
 _SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(40), np.uint64(11))
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -34,10 +33,6 @@ DENSE_SHARE = 0.5
 def half_life_factor(days: float) -> float:
     """Daily multiplier of a quantity that halves every ``days`` days."""
     return float(0.5 ** (1.0 / days))
-
-
-def _length(idx: np.ndarray | slice, size: int) -> int:
-    return len(range(size)[idx]) if isinstance(idx, slice) else len(idx)
 
 
 class SimulationBase:
@@ -82,6 +77,7 @@ class SimulationBase:
     segment_shares: np.ndarray
     segment_deal: np.ndarray
     segment_traits: dict[str, np.ndarray]
+    segment_cdf: np.ndarray
 
     def spend(self, series: str, amount: float) -> None:
         """Book a cost in today's ``series`` and take it from cash."""
@@ -97,25 +93,26 @@ class SimulationBase:
         price = comp.price * (1 - self.rival_cut)
         return price * (1 - comp.promotion_discount) if self.competitor_promo else price
 
-    def felt_attachment(self, idx: np.ndarray | slice) -> np.ndarray:
+    def felt_attachment(self, idx: np.ndarray | slice, out: np.ndarray | None = None) -> np.ndarray:
         """Attachment plus the fading glow of follow-ups, kept within 0..1 (a channel's
-        effect may be negative: a pushy call)."""
+        effect may be negative: a pushy call); into ``out`` when given."""
         # np.minimum(np.maximum(...)) is np.clip's arithmetic without its dispatch layers.
-        return np.minimum(np.maximum(self.pop.attachment[idx] + self.pop.glow[idx], 0.0), 1.0)
+        felt = np.add(self.pop.attachment[idx], self.pop.glow[idx], out=out)
+        np.maximum(felt, 0.0, out=felt)
+        return np.minimum(felt, 1.0, out=felt)
 
-    def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray:
+    def switching_cost(self, idx: np.ndarray | slice) -> np.ndarray | np.float32:
         """Procedural plus financial (points, status) switching cost (Burnham et al. 2003),
         as of the start of today; the relational part is attachment, which enters the
-        models on its own."""
+        models on its own. A float32 scalar when it is the same for everyone (no
+        programme): it enters elementwise arithmetic as the broadcast array would."""
         if self._switching.ndim == 0:
-            return np.broadcast_to(self._switching, (_length(idx, self.pop.size),))
+            return self._switching[()]
         return self._switching[idx]
 
     def _after(self, delay: float, action: Any, *args: Any) -> None:
-        """Run ``action(*args)`` at ``delay`` days from now."""
-
-        def process() -> Generator[Any, Any, None]:
-            yield self.env.timeout(delay)
-            action(*args)
-
-        self.env.process(process())
+        """Run ``action(*args)`` at ``delay`` days from now: a timeout with a callback, not
+        a process (no generator, no initialising event). Timeouts due at the same moment
+        fire in the order they were made, as the process's timeouts did: a process makes
+        its timeout as soon as it starts, before any other event of that moment."""
+        self.env.timeout(delay).callbacks.append(lambda _event: action(*args))

@@ -26,7 +26,11 @@ class ContactMixin(SimulationBase):
         unhappy = act[s < b.dissatisfied_threshold]
         held = self.switching_cost(unhappy)
         pop.resentment[unhappy] += held / np.float32(DAYS_PER_MONTH)
-        talkers = float((1 + b.hostage_mention_factor * held).sum(dtype=np.float64))
+        each = 1 + b.hostage_mention_factor * held
+        if np.ndim(each):
+            talkers = float(each.sum(dtype=np.float64))
+        else:  # k equal float32 values: their float64 sum is exact, so it is k times one
+            talkers = float(np.float64(each) * len(unhappy))
         positive = rng.poisson(b.positive_mentions_per_month / DAYS_PER_MONTH * delighted)
         negative = rng.poisson(b.negative_mentions_per_month / DAYS_PER_MONTH * talkers)
         self.today["positive_mentions"] += positive

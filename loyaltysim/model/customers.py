@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from loyaltysim.model.population import NEVER, Population, ensure_room
@@ -19,22 +21,51 @@ SEGMENT_TRAITS = (
     "attachment",
     "competitor_awareness",
 )
+# The 0..1 traits drawn as Beta around their segment's mean, in the order they are drawn
+# (the expectation, around the business's service quality, comes last).
+BETA_TRAITS = ("deal_proneness", "satisfaction", "attachment", "competitor_awareness")
 
 
 def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
-    """Each segment trait as an array over segments. A run builds it once: newcomers
-    arrive twice a day, and rebuilding it from the scenario on every call was most of the
-    cost of a small run (issue #15)."""
+    """Each segment trait as an array over segments, and the parameters of the draws
+    around them (``gamma_*``: the visit rate's Gamma, then the price-sensitivity factor's;
+    ``beta_*``: :data:`BETA_TRAITS`, then the expectation), one row per draw. A run builds
+    it once: newcomers arrive twice a day, and rebuilding it from the scenario on every
+    call was most of the cost of a small run (issue #15)."""
     segs = scenario.customers.segments
-    return {
+    table = {
         attr: np.array([getattr(s, attr) for s in segs], dtype=float) for attr in SEGMENT_TRAITS
     }
+    c = scenario.behaviour.trait_concentration
+    shape = table["visit_heterogeneity"]
+    ones = np.ones(len(segs))
+    table["gamma_shape"] = np.stack([shape, c * ones])
+    table["gamma_scale"] = np.stack([table["visits_per_month"] / DAYS_PER_MONTH / shape, ones / c])
+    means = [table[attr] for attr in BETA_TRAITS]
+    means.append(np.full(len(segs), scenario.business.service_quality))
+    # Beta draws with the given means: the usual way to vary a 0..1 trait by person.
+    m = np.minimum(np.maximum(np.stack(means), 1e-3), 1 - 1e-3)
+    table["beta_a"], table["beta_b"] = m * c, (1 - m) * c
+    return table
 
 
-def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float) -> np.ndarray:
-    """Beta draws with the given means: the usual way to vary a 0..1 trait by person."""
-    m = np.minimum(np.maximum(mean, 1e-3), 1 - 1e-3)  # np.clip, without its overhead
-    return rng.beta(m * concentration, (1 - m) * concentration)
+ONE_CALL = 4096  # newcomers up to this many draw each family of traits in one call
+
+
+def _draw_rows(
+    draw: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    first: np.ndarray,
+    second: np.ndarray,
+    segment: np.ndarray,
+) -> Sequence[np.ndarray]:
+    """``draw(first[r, segment], second[r, segment])`` for each row ``r``. A day's few
+    newcomers take them in one call over the (row, customer) array: the generator fills
+    it in C order, the same numbers as one call per row in that order, for one call's
+    overhead. A large batch (day 0) takes them row by row, so as not to hold every row's
+    parameters at once."""
+    if len(segment) <= ONE_CALL:
+        return draw(first[:, segment], second[:, segment])  # type: ignore[return-value]
+    return [draw(f[segment], s[segment]) for f, s in zip(first, second, strict=True)]
 
 
 def add_customers(
@@ -53,8 +84,9 @@ def add_customers(
     Visit rates are Gamma across customers (the heterogeneity of the NBD/BG-NBD purchase
     model, Fader, Hardie & Lee 2005): shape ``visit_heterogeneity``, mean
     ``visits_per_month``. Other 0..1 traits are Beta around the segment mean with
-    concentration ``behaviour.trait_concentration``; price sensitivity is Gamma around its
-    mean. ``table`` is the run's :func:`segment_table` (built here when not given).
+    concentration ``behaviour.trait_concentration``; price
+    sensitivity is Gamma around its mean. ``table`` is the run's :func:`segment_table`
+    (built here when not given).
     """
     count = len(segment)
     if count == 0:  # most days bring no referral: nothing to add, nothing to draw
@@ -62,21 +94,15 @@ def add_customers(
     ensure_room(pop, scenario, count, origin, day)  # bounded memory: scenario.max_customers
     rows = pop.add(count)
     traits = segment_table(scenario) if table is None else table
-    c = scenario.behaviour.trait_concentration
-
-    def per_segment(attr: str) -> np.ndarray:
-        return traits[attr][segment]
-
-    shape = per_segment("visit_heterogeneity")
-    mean_rate = per_segment("visits_per_month") / DAYS_PER_MONTH
-    pop.visit_rate[rows] = rng.gamma(shape, mean_rate / shape)
-    pop.price_sensitivity[rows] = per_segment("price_sensitivity") * rng.gamma(c, 1.0 / c, count)
-    pop.deal_proneness[rows] = _beta_around(rng, per_segment("deal_proneness"), c)
-    pop.satisfaction[rows] = _beta_around(rng, per_segment("satisfaction"), c)
-    pop.attachment[rows] = _beta_around(rng, per_segment("attachment"), c)
-    pop.awareness[rows] = _beta_around(rng, per_segment("competitor_awareness"), c)
-    quality = np.full(count, scenario.business.service_quality)
-    pop.expectation[rows] = _beta_around(rng, quality, c)
+    gamma = _draw_rows(rng.gamma, traits["gamma_shape"], traits["gamma_scale"], segment)
+    pop.visit_rate[rows] = gamma[0]
+    pop.price_sensitivity[rows] = traits["price_sensitivity"][segment] * gamma[1]
+    beta = _draw_rows(rng.beta, traits["beta_a"], traits["beta_b"], segment)
+    pop.deal_proneness[rows] = beta[0]
+    pop.satisfaction[rows] = beta[1]
+    pop.attachment[rows] = beta[2]
+    pop.awareness[rows] = beta[3]
+    pop.expectation[rows] = beta[4]
     # The service a customer gets differs persistently (the hour they come, the staff
     # they meet): without it every customer would drift to the same satisfaction.
     pop.quality_offset[rows] = rng.normal(0.0, scenario.behaviour.quality_heterogeneity, count)
@@ -104,15 +130,25 @@ def add_customers(
     return rows
 
 
-def draw_segments(rng: np.random.Generator, weights: np.ndarray, count: int) -> np.ndarray:
-    """Segment index of ``count`` new customers, by (unnormalised) weights."""
-    if count == 0:
-        return np.zeros(0, dtype=np.int16)
+def segment_cdf(weights: np.ndarray) -> np.ndarray:
+    """The normalised cumulative weights :func:`draw_segments` inverts."""
     p = weights / weights.sum()
-    # Exactly what ``rng.choice(len(p), size=count, p=p)`` does (one uniform per draw,
-    # inverted through the normalised cumulative weights), without its checks and
-    # conversions: newcomers arrive twice a day (tests/unit/model/test_customers_draw.py
-    # holds the two equal).
     cdf = p.cumsum()
     cdf /= cdf[-1]
+    return cdf
+
+
+def draw_segments(
+    rng: np.random.Generator, weights: np.ndarray, count: int, cdf: np.ndarray | None = None
+) -> np.ndarray:
+    """Segment index of ``count`` new customers, by (unnormalised) weights (``cdf``: their
+    :func:`segment_cdf`, when the caller keeps it: newcomers arrive twice a day).
+
+    Exactly what ``rng.choice(len(p), size=count, p=p)`` does (one uniform per draw,
+    inverted through the normalised cumulative weights), without its checks and
+    conversions (tests/unit/model/test_customers_draw.py holds the two equal)."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int16)
+    if cdf is None:
+        cdf = segment_cdf(weights)
     return cdf.searchsorted(rng.random(count), side="right").astype(np.int16)

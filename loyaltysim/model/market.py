@@ -13,32 +13,44 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Poisson counts by inverting the CDF at ``u``: one uniform per customer, so a
     customer's draw does not depend on anyone else's (common random numbers survive a
     variant that changes other customers' rates)."""
+    k = np.zeros(len(rate), np.int64)
+    idx, counts = poisson_hits(rate, u)
+    k[idx] = counts
+    return k
+
+
+def poisson_hits(rate: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions where :func:`poisson_from_uniform` is at least one, in order, and
+    its counts there: a day's shoppers without a second pass over every customer."""
     p = np.exp(-rate)
-    k = (u > p).astype(np.int64)
     # Only the few with at least one occasion need the further terms.
-    idx = k.nonzero()[0]
+    idx = (u > p).nonzero()[0]
     lam, ui, p = rate[idx], u[idx], p[idx]
     cdf = p.copy()
     # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
     top = float(lam.max(initial=0.0))
     terms = int(np.ceil(top + 10 * np.sqrt(top) + 10))
-    extra = np.zeros(len(idx), dtype=np.int64)
+    counts = np.ones(len(idx), dtype=np.int64)
     for j in range(1, terms):
         p = p * lam / j
         cdf += p
         beyond = ui > cdf
         if not beyond.any():
             break
-        extra += beyond
-    k[idx] += extra
-    return k
+        counts += beyond
+    return idx, counts
 
 
 class MarketMixin(SimulationBase):
     def price_utility(
-        self, idx: np.ndarray, price: np.ndarray | float, rival: bool = False
+        self,
+        idx: np.ndarray,
+        price: np.ndarray | float,
+        sensitivity: np.ndarray,
+        rival: bool = False,
     ) -> np.ndarray:
-        """Utility of paying ``price`` at one store, for shoppers ``idx``.
+        """Utility of paying ``price`` at one store, for shoppers ``idx`` (their price
+        ``sensitivity``, gathered once by the caller).
 
         A level term against the reservation price P* (what a ticket is worth, at either
         store), so buying at all answers to the price level, plus gains and larger losses
@@ -51,11 +63,7 @@ class MarketMixin(SimulationBase):
         gain = np.maximum(ref - price, 0.0)
         loss = np.maximum(price - ref, 0.0)
         level = b.price_weight * (worth - price)
-        return (
-            pop.price_sensitivity[idx]
-            * (level + b.gain_weight * gain - b.loss_weight * loss)
-            / worth
-        )
+        return sensitivity * (level + b.gain_weight * gain - b.loss_weight * loss) / worth
 
     def _choose(
         self, day: int, shoppers: np.ndarray, tickets: np.ndarray, n: int
@@ -67,32 +75,35 @@ class MarketMixin(SimulationBase):
         group's tickets."""
         b, pop = self.beh, self.pop
         u_aware, u_choice = self.rng.uniforms((("awareness", 0), ("choice", 0)), day, shoppers)
+        # Personal offers (offer_until, offer_rate) are the win-back policy's, and its
+        # offered() is that offer: the policy's rates are the rates.
         rates = self.policy.offered(day, pop, shoppers, self.biz.price, tickets)
-        personal = np.where(pop.offer_until[shoppers] >= day, pop.offer_rate[shoppers], 0.0)
-        rates = np.maximum(rates, personal)
         price = self.biz.price * (1 - rates)
+        discounted = rates > 0
         attach = self.felt_attachment(shoppers)
         deal = pop.deal_proneness[shoppers]
+        sens = pop.price_sensitivity[shoppers]
         v_focal = (
             b.focal_constant
             + b.habit_weight * pop.habit[shoppers]
             + b.satisfaction_weight * (pop.satisfaction[shoppers] - b.satisfaction_utility_centre)
             + b.attachment_weight * attach
             + b.switching_cost_weight * self.switching_cost(shoppers)
-            + self.price_utility(shoppers, price)
-            + b.deal_weight * deal * (rates > 0)
+            + self.price_utility(shoppers, price, sens)
+            + b.deal_weight * deal * discounted
         )
         comp_price = self.competitor_price()
         v_rival = (
             b.competitor_constant
-            + self.price_utility(shoppers, comp_price, rival=True)
+            + self.price_utility(shoppers, comp_price, sens, rival=True)
             + b.deal_weight * deal * self.competitor_promo
         )
         e_focal = np.exp(v_focal)
         e_rival = np.where(u_aware < pop.awareness[shoppers], np.exp(v_rival), 0.0)
         total = 1.0 + e_focal + e_rival
-        self._count_demand(shoppers, tickets, rates, price, v_focal, e_focal, e_rival, total)
-        to_focal = u_choice < e_focal / total
+        expected = e_focal / total
+        self._count_demand(shoppers, tickets, discounted, price, v_focal, expected, e_rival, sens)
+        to_focal = u_choice < expected
         to_rival = ~to_focal & (u_choice < (e_focal + e_rival) / total)
         return (
             shoppers[to_focal],
@@ -106,28 +117,28 @@ class MarketMixin(SimulationBase):
         self,
         shoppers: np.ndarray,
         tickets: np.ndarray,
-        rates: np.ndarray,
+        discounted: np.ndarray,
         price: np.ndarray,
         v_focal: np.ndarray,
-        e_focal: np.ndarray,
+        expected: np.ndarray,
         e_rival: np.ndarray,
-        total: np.ndarray,
+        sens: np.ndarray,
     ) -> None:
-        """Expected tickets at the offered prices and, for the same shoppers, at list
-        price: their ratio is the lift the discount buys from today's customers (the
-        monitor compares it with the d / (m - d) a discount needs). Retention and
-        acquisition gains come on top, and show in the paired comparison with the base."""
-        expected = e_focal / total
+        """Expected tickets at the offered prices (``expected``: the focal choice's
+        probability) and, for the same shoppers, at list price: their ratio is the lift
+        the discount buys from today's customers (the monitor compares it with the
+        d / (m - d) a discount needs). Retention and acquisition gains come on top, and
+        show in the paired comparison with the base."""
         demand = float(np.einsum("i,i->", expected, tickets))
         self.today["demand"] += demand
         # Only the discounted shoppers' demand changes at list price.
-        off = (rates > 0).nonzero()[0]
+        off = discounted.nonzero()[0]
         if len(off):
-            idx = shoppers[off]
+            idx, s = shoppers[off], sens[off]
             v_list = (
                 v_focal[off]
-                - self.price_utility(idx, price[off])
-                + self.price_utility(idx, self.biz.price)
+                - self.price_utility(idx, price[off], s)
+                + self.price_utility(idx, self.biz.price, s)
                 - self.beh.deal_weight * self.pop.deal_proneness[idx]
             )
             e_list = np.exp(v_list)
@@ -158,7 +169,9 @@ class MarketMixin(SimulationBase):
         # A one-off reward is a gift, not a price: the price remembered is the list price.
         remembered = p0 if self.policy.one_off_rewards else paid_each
         pop.reference_price[idx] = a * pop.reference_price[idx] + (1 - a) * remembered
-        pop.habit[idx] += b.habit_learning * (1 - pop.habit[idx])
+        habit = pop.habit[idx]  # each column gathered once, written back once
+        habit += b.habit_learning * (1 - habit)
+        pop.habit[idx] = habit
         # A deal withdrawn is felt as a loss by the deal-prone (cause `discount_ended`). A
         # reward (points) is a one-off, not a standing deal: it neither sets the price a
         # customer is used to nor is missed when it has been spent.
@@ -166,12 +179,10 @@ class MarketMixin(SimulationBase):
             withdrawn = np.maximum(pop.last_discount[idx] - rates, 0.0)
             pop.discount_loss[idx] += b.discount_loss_weight * withdrawn * pop.deal_proneness[idx]
             pop.last_discount[idx] = rates
-        seen = pop.last_visit[idx] != NEVER
-        gap = (day - pop.last_visit[idx].astype(np.int64)).astype(float)
-        w = b.visit_gap_smoothing
-        pop.usual_gap[idx] = np.where(
-            seen, (1 - w) * pop.usual_gap[idx] + w * gap, pop.usual_gap[idx]
-        )
+        last = pop.last_visit[idx]
+        gap = (day - last.astype(np.int64)).astype(float)
+        w, usual = b.visit_gap_smoothing, pop.usual_gap[idx]
+        pop.usual_gap[idx] = np.where(last != NEVER, (1 - w) * usual + w * gap, usual)
         pop.last_visit[idx] = day
         pop.visits[idx] += tickets.astype(np.int32)
         pop.spend[idx] += paid
@@ -203,12 +214,12 @@ class MarketMixin(SimulationBase):
         warned = float(np.exp(-b.negative_conversion_effect * self.recent_warnings))
         prospects = rng.poisson(biz.prospects_per_month / DAYS_PER_MONTH)
         self.spend("acquisition_cost", prospects * biz.cost_per_prospect)
-        seg = draw_segments(rng, self.segment_shares, prospects)
+        seg = draw_segments(rng, self.segment_shares, prospects, self.segment_cdf)
         converted = seg[
             rng.random(prospects) < np.minimum(biz.prospect_conversion * pull[seg] * warned, 1)
         ]
         referrals = int(rng.binomial(self.referral_prospects, b.referral_conversion))
-        ref_seg = draw_segments(rng, self.segment_shares, referrals)
+        ref_seg = draw_segments(rng, self.segment_shares, referrals, self.segment_cdf)
         new = add_customers(
             self.pop, self.sc, converted, day, ORIGIN_PAID, rng, table=self.segment_traits
         )

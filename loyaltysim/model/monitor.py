@@ -79,6 +79,12 @@ def break_even_words(discount: float, margin: float) -> str:
     )
 
 
+def _mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a non-empty float64 array (the same sum over the same
+    count), without the Python layers of ndarray.mean."""
+    return float(values.sum()) / len(values)
+
+
 class Monitor:
     """Watches the books day by day and records the first firing of each indicator."""
 
@@ -92,6 +98,8 @@ class Monitor:
         look = self.guard.look_ahead_days
         self._ahead = np.arange(1, look + 1, dtype=np.float64)
         self._rent = rent_days(scenario.scenario.horizon_days + look + 1)
+        # Rent days up to each day: a window's rent days by two lookups, not two searches.
+        self._rents_by = np.searchsorted(self._rent, np.arange(self._rent[-1] + 1), side="right")
 
     def _fire(self, day: int, indicator: str, message: str, severity: str = "warning") -> None:
         if indicator not in self._fired:
@@ -199,15 +207,15 @@ class Monitor:
         # Each customer's contribution at its recent level: a straight-line trend of it is
         # not continued, because what moves it (reference prices adapting, satisfaction
         # settling) fades rather than persists; continued, it raised false alarms.
-        level = float(per_customer[-g.books_window_days :].mean())
+        level = _mean(per_customer[-g.books_window_days :])
         k = self._ahead
         heads, joining, leaving = float(customers[-1]), 0.0, 0.0
-        ahead = np.full(len(k), heads)
+        ahead: np.ndarray | None = None
         if open_days.sum() >= g.trend_min_days:
             # Customers as a stock with its flows: joining at the window's daily rate,
             # leaving at its hazard per customer-day, so the count heads for
             # joining / hazard and slows as it nears it (an exponential trend would not).
-            joining = float(daily["acquired"][window].mean())
+            joining = _mean(daily["acquired"][window])
             churned = float(daily["churned"][window].sum())
             hazard = churned / float(customers.sum())
             leaving = hazard * heads
@@ -216,11 +224,16 @@ class Monitor:
                 ahead = settle + (heads - settle) * np.exp(-hazard * k)
             else:
                 ahead = heads + joining * k
+        if ahead is None:
+            ahead = np.full(len(k), heads)
         flows = ahead * level
-        due = np.searchsorted(self._rent, day + k, side="right") - np.searchsorted(
-            self._rent, day, side="right"
-        )
-        path = cash + np.cumsum(flows) - self.biz.fixed_costs_per_month * due
+        if day + len(k) < len(self._rents_by):
+            due = self._rents_by[day + 1 : day + 1 + len(k)] - self._rents_by[day]
+        else:  # past the horizon the model was built for (a caller's own books)
+            due = np.searchsorted(self._rent, day + k, side="right") - np.searchsorted(
+                self._rent, day, side="right"
+            )
+        path = cash + flows.cumsum() - self.biz.fixed_costs_per_month * due
         facts = {
             "per_customer": level,
             "customers": heads,

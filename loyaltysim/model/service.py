@@ -47,7 +47,8 @@ class ServiceMixin(SimulationBase):
             ),
             1.0,
         )
-        gap = quality - pop.expectation[idx]
+        expectation = pop.expectation[idx]  # gathers copy: each column read once
+        gap = quality - expectation
         felt = np.minimum(
             np.maximum(
                 quality
@@ -57,9 +58,9 @@ class ServiceMixin(SimulationBase):
             ),
             1.0,
         )
-        before = pop.satisfaction[idx].copy()
-        pop.satisfaction[idx] += b.satisfaction_smoothing * (felt - before)
-        pop.expectation[idx] += b.expectation_learning * (quality - pop.expectation[idx])
+        before = pop.satisfaction[idx]
+        pop.satisfaction[idx] = before + b.satisfaction_smoothing * (felt - before)
+        pop.expectation[idx] = expectation + b.expectation_learning * (quality - expectation)
         a = pop.attachment[idx]
         a += b.exceptional_attachment * (1 - a) * exceptional
         a -= b.indifference_attachment * a * indifferent + b.poor_service_attachment * a * poor
@@ -114,7 +115,7 @@ class ServiceMixin(SimulationBase):
         )
         resolved = fixed < biz.complaint_resolution_rate
         delay = np.ceil(-biz.complaint_resolution_days * np.log1p(-wait_u))
-        for d in np.unique(delay):
+        for d in sorted(set(delay.tolist())):  # np.unique's values, without its overhead
             group = delay == d
             # Due d days after today, at the delivery slot, whenever today it is called.
             wait = d + AT_DELIVERY - self.env.now % 1.0

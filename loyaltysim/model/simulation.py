@@ -38,10 +38,15 @@ from loyaltysim.model.base import (
     half_life_factor,
 )
 from loyaltysim.model.contact import ContactMixin
-from loyaltysim.model.customers import add_customers, draw_segments, segment_table
+from loyaltysim.model.customers import (
+    add_customers,
+    draw_segments,
+    segment_cdf,
+    segment_table,
+)
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.log_customers import add_log_customers, replication_scenario
-from loyaltysim.model.market import MarketMixin, poisson_from_uniform
+from loyaltysim.model.market import MarketMixin, poisson_from_uniform, poisson_hits
 from loyaltysim.model.monitor import Monitor
 from loyaltysim.model.population import (
     ORIGIN_INITIAL,
@@ -109,6 +114,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.ruin_day = None
         self._switching = np.zeros(0, np.float32)  # switching cost per customer, each morning
         self.act = np.zeros(0, np.int64)  # today's customers (rows), set each morning
+        self.live: np.ndarray | None = None  # the active rows at the day's end (_record)
         self.dense = True  # most rows active: whole-column passes beat gathers
         self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
         self._factors: dict[tuple[float, float], np.ndarray] = {}
@@ -126,6 +132,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.segment_shares = np.array([s.share for s in scenario.customers.segments])
         self.segment_deal = np.array([s.deal_proneness for s in scenario.customers.segments])
         self.segment_traits = segment_table(scenario)
+        self.segment_cdf = segment_cdf(self.segment_shares)
 
         initial = scenario.customers.initial
         seg = draw_segments(self.rng["population"], self.segment_shares, initial)
@@ -211,7 +218,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     def market_day(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
         self.rng.start_day(day)
-        owed = self.policy.liability(pop)
+        # Points change only at purchases and expiry: what is owed this morning is what
+        # yesterday's record found.
+        owed = self.daily["points_liability"][day - 1] if day else self.policy.liability(pop)
         returning = self.policy.kind == "win_back"
         if returning:  # customers it brings back pick up the drift of their days away
             was_active, left = pop.active[:n].copy(), pop.left[:n].copy()
@@ -219,8 +228,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         # Points that expire overnight are breakage: owed no more, never redeemed.
         self.today["points_breakage"] += owed - self.policy.liability(pop)
         # Today's customers, once: the day's work follows them, not every row that ever
-        # existed (departed customers keep their rows, frozen as they left).
-        act = pop.active[:n].nonzero()[0]
+        # existed (departed customers keep their rows, frozen as they left). Nothing
+        # changes who is active between yesterday's record and now but a win-back.
+        act = self.live if self.live is not None and not returning else pop.active[:n].nonzero()[0]
         self.act = act
         self.dense = len(act) > DENSE_SHARE * n
         if returning:
@@ -237,12 +247,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             rate *= np.asarray(visit_multiplier)[act]
         else:
             rate *= np.float32(visit_multiplier)
-        occasions = poisson_from_uniform(rate, self.rng.uniform("arrivals", day, act))
-        hit = occasions.nonzero()[0]
+        hit, occasions = poisson_hits(rate, self.rng.uniform("arrivals", day, act))
         shoppers = act[hit]
-        buyers, rates, rivals, bought, rival_tickets = self._choose(
-            day, shoppers, occasions[hit], n
-        )
+        buyers, rates, rivals, bought, rival_tickets = self._choose(day, shoppers, occasions, n)
         self._purchase(day, buyers, bought, rates)
         self._competitor_purchase(rivals, rival_tickets)
         self._service(day, buyers, n)
@@ -301,22 +308,24 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         mended only where ``active`` changed (:attr:`toggled`) or rows were added, so a
         day's drift is a plain multiply over contiguous columns."""
         active = self.pop.active[:n]
-        rates = {
-            (self.memory_decay, 1.0),
-            (self.attachment_decay, 1.0),
-            (self.glow_decay, 1.0),
-            (self.awareness_decay, 1.0),
-            (self.awareness_growth, 0.0),
-        }
         cached = self._factors
         if not cached or len(next(iter(cached.values()))) < n:
+            rates = {
+                (self.memory_decay, 1.0),
+                (self.attachment_decay, 1.0),
+                (self.glow_decay, 1.0),
+                (self.awareness_decay, 1.0),
+                (self.awareness_growth, 0.0),
+            }
             capacity = self.pop.capacity
             self._factors = cached = {key: np.zeros(capacity, np.float32) for key in sorted(rates)}
             self._factor_rows = 0
-        changed = [np.arange(self._factor_rows, n), *self.toggled]
+        changed = [*self.toggled]
+        if n > self._factor_rows:
+            changed.append(np.arange(self._factor_rows, n))
         self.toggled, self._factor_rows = [], n
-        rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
-        if len(rows):
+        if changed:  # most days: a few defectors and newcomers
+            rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
             live = active[rows]
             for (value, departed), factor in cached.items():
                 factor[rows] = np.where(live, np.float32(value), np.float32(departed))
@@ -344,7 +353,8 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     # ------------------------------------------------------------------ records
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        act = pop.active[:n].nonzero()[0]
+        # Kept for tomorrow's market: who is active changes overnight only by a win-back.
+        act = self.live = pop.active[:n].nonzero()[0]
         count = len(act)
         t = self.today
         t["customers"] = count
@@ -362,9 +372,10 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         t["mean_competitor_awareness"] = mean(pop.awareness[act])
         t["mean_reference_price"] = mean(pop.reference_price[act])
         t["competitor_price"] = self.competitor_price()
-        t["won_back"] = float(
-            np.count_nonzero(pop.joined[:n][pop.origin[:n] == ORIGIN_WIN_BACK] == day)
-        )
+        # Only a win-back policy brings customers back (origin ORIGIN_WIN_BACK).
+        if self.policy.kind == "win_back":
+            won_back = pop.joined[:n][pop.origin[:n] == ORIGIN_WIN_BACK] == day
+            t["won_back"] = float(np.count_nonzero(won_back))
         t["acquired"] += t["won_back"]
         for name in DAILY_SERIES:
             self.daily[name][day] = t[name]
@@ -424,5 +435,6 @@ __all__ = [
     "RECOVERY_SILENT",
     "RECOVERY_UNRESOLVED",
     "Simulation",
+    "poisson_from_uniform",
     "simulate",
 ]

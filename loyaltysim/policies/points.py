@@ -42,7 +42,7 @@ class PointsProgram(DiscountBase):
     def _progress(self, pop: Population) -> np.ndarray:
         # float32 like the behavioural state it feeds (switching cost, visit rates).
         progress = pop.points[: pop.size] / self.reward_points
-        return np.minimum(progress, 1.0).astype(np.float32)
+        return np.minimum(progress, 1.0, out=progress).astype(np.float32)
 
     def headline_rate(self) -> float:
         # Money back per unit spent: a reward of V for P points earned at c per unit.
@@ -73,7 +73,12 @@ class PointsProgram(DiscountBase):
 
     def customer_effects(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:
         progress = self._progress(pop)
-        return self.balance_switching_cost * progress, 1.0 + self.goal_gradient * progress**2
+        # 1 + g p^2, in place (every row, every morning: no more temporaries than needed).
+        multiplier = np.square(progress)
+        multiplier *= self.goal_gradient
+        multiplier += 1.0
+        progress *= self.balance_switching_cost
+        return progress, multiplier
 
     def liability(self, pop: Population) -> float:
         return float(pop.points[: pop.size].sum() / self.reward_points * self.reward_value)
