@@ -101,6 +101,14 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
             process.join(timeout=30)
+    # A worker killed while it sent a result leaves half a message in the result pipe, and
+    # the pool's manager thread waits for the rest for ever: shutdown() never returned (a
+    # SIGTERM'd run hung, now and then, under load). With the workers dead, this process
+    # holds the pipe's last write end; closing it ends that read (end of file), and the
+    # pool shuts down as broken. (Private attributes, so looked up defensively.)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    with contextlib.suppress(OSError, AttributeError):
+        writer.close()  # type: ignore[union-attr]
 
 
 class DaskExecutor:
