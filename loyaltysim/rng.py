@@ -77,29 +77,14 @@ def mix64_scalar(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def mix64(z: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser, in place on a uint64 array (products wrap mod 2**64)."""
-    t = z >> np.uint64(30)
-    z ^= t
-    z *= np.uint64(MIX1)
-    np.right_shift(z, np.uint64(27), out=t)
-    z ^= t
-    z *= np.uint64(MIX2)
-    np.right_shift(z, np.uint64(31), out=t)
-    z ^= t
-    return z
-
-
-CHUNK = 32768  # ids hashed at a time: two 256 KiB working arrays stay in a 1 MiB L2 cache
 _U = {name: np.uint64(v) for name, v in (("gamma", GAMMA), ("mix1", MIX1), ("mix2", MIX2))}
 _SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(40), np.uint64(11))
 
 
-def _hash_chunk(z: np.ndarray, ids: np.ndarray, key: np.uint64, t: np.ndarray) -> None:
-    """``z = mix64(key + ids * gamma)`` in place, ``t`` a scratch array of z's length."""
-    z[...] = ids
-    z *= _U["gamma"]
-    z += key
+def mix64(z: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
+    """The SplitMix64 finaliser, in place on a uint64 array (products wrap mod 2**64);
+    ``t``, a scratch array of z's shape, saves allocating one."""
+    t = np.empty_like(z) if t is None else t
     np.right_shift(z, _SHIFTS[0], out=t)
     z ^= t
     z *= _U["mix1"]
@@ -108,6 +93,28 @@ def _hash_chunk(z: np.ndarray, ids: np.ndarray, key: np.uint64, t: np.ndarray) -
     z *= _U["mix2"]
     np.right_shift(z, _SHIFTS[2], out=t)
     z ^= t
+    return z
+
+
+CHUNK = 32768  # ids hashed at a time: two 256 KiB working arrays stay in a 1 MiB L2 cache
+
+
+def _hash_chunk(z: np.ndarray, ids: np.ndarray, key: np.uint64 | np.ndarray, t: np.ndarray) -> None:
+    """``z = mix64(key + ids * gamma)`` in place, ``t`` a scratch array of z's shape. A
+    column of keys (shape ``(k, 1)``) hashes ``ids`` under each key, one row per key."""
+    z[...] = ids
+    z *= _U["gamma"]
+    z += key
+    mix64(z, t)
+
+
+def _as_uniform(z: np.ndarray, t: np.ndarray, dtype: type) -> np.ndarray:
+    """Uniforms on [0, 1) from the top 24 (float32) or 53 (float64) bits of ``z``."""
+    f32 = dtype is np.float32
+    np.right_shift(z, _SHIFTS[3] if f32 else _SHIFTS[4], out=t)
+    u: np.ndarray = t.astype(dtype)
+    u *= _FLOAT32_STEP if f32 else _FLOAT64_STEP
+    return u
 
 
 def counter_bits(key: int, ids: np.ndarray) -> np.ndarray:
@@ -129,10 +136,7 @@ def counter_uniform(key: int, ids: np.ndarray, dtype: type = np.float32) -> np.n
     if len(ids) <= CHUNK:  # one chunk (most days' draws): no loop, no copy out
         z, t = np.empty(len(ids), np.uint64), np.empty(len(ids), np.uint64)
         _hash_chunk(z, ids, np.uint64(key), t)
-        np.right_shift(z, _SHIFTS[3] if f32 else _SHIFTS[4], out=t)
-        one: np.ndarray = t.astype(dtype)
-        one *= _FLOAT32_STEP if f32 else _FLOAT64_STEP
-        return one
+        return _as_uniform(z, t, dtype)
     out: np.ndarray = np.empty(len(ids), dtype)
     size = min(CHUNK, len(ids))
     z, t = np.empty(size, np.uint64), np.empty(size, np.uint64)
@@ -151,13 +155,7 @@ def counter_uniform(key: int, ids: np.ndarray, dtype: type = np.float32) -> np.n
 
 def bits_to_uniform(bits: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     """Uniforms on [0, 1) from the top 24 (float32) or 53 (float64) bits."""
-    if dtype is np.float32:
-        u = (bits >> np.uint64(40)).astype(np.float32)
-        u *= _FLOAT32_STEP
-        return u
-    u64 = (bits >> np.uint64(11)).astype(np.float64)
-    u64 *= _FLOAT64_STEP
-    return u64
+    return _as_uniform(bits, np.empty_like(bits), dtype)
 
 
 def stream(root_seed: int, replication: int, concern: str) -> np.random.Generator:
@@ -200,22 +198,8 @@ class Streams:
         keys = np.array([self.day_key(c, day, s) for c, s in draws], np.uint64)[:, None]
         z = np.empty((len(draws), len(ids)), np.uint64)
         t = np.empty_like(z)
-        z[...] = ids
-        z *= _U["gamma"]
-        z += keys
-        np.right_shift(z, _SHIFTS[0], out=t)
-        z ^= t
-        z *= _U["mix1"]
-        np.right_shift(z, _SHIFTS[1], out=t)
-        z ^= t
-        z *= _U["mix2"]
-        np.right_shift(z, _SHIFTS[2], out=t)
-        z ^= t
-        f32 = dtype is np.float32
-        np.right_shift(z, _SHIFTS[3] if f32 else _SHIFTS[4], out=t)
-        out: np.ndarray = t.astype(dtype)
-        out *= _FLOAT32_STEP if f32 else _FLOAT64_STEP
-        return out
+        _hash_chunk(z, ids, keys, t)
+        return _as_uniform(z, t, dtype)
 
     def day_key(self, concern: str, day: int, slot: int = 0) -> int:
         """The SplitMix64 seed of one concern's per-customer numbers on one day and slot."""
