@@ -7,8 +7,9 @@ The names are imported lazily (PEP 562): ``loyaltysim --help`` imports
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from loyaltysim.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from loyaltysim.scenario.errors import Problem, ScenarioError
@@ -47,18 +48,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'loyaltysim.scenario' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # once imported, a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
-
+__getattr__, __dir__ = lazy_names(globals(), _LAZY)
 
 __all__ = [
     "MAX_CUSTOMERS",
