@@ -1,11 +1,15 @@
-"""A package's names imported on first use (PEP 562), for ``loyaltysim`` and
-``loyaltysim.scenario``: ``import loyaltysim`` and ``loyaltysim --help`` must not pay for
-the simulation, pydantic or numpy. Standard library only."""
+"""Imports on first use: a package's names (PEP 562), for ``loyaltysim`` and
+``loyaltysim.scenario``, and modules (:func:`lazy_module`):
+``import loyaltysim``, ``loyaltysim --help`` and ``loyaltysim validate`` must not pay for
+what they never use. Standard library only."""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 
@@ -29,3 +33,22 @@ def lazy_names(
         return sorted([*namespace, *modules])
 
     return __getattr__, __dir__
+
+
+def lazy_module(name: str) -> ModuleType:
+    """The module ``name``, executed at its first attribute access rather than now (the
+    standard library's :class:`importlib.util.LazyLoader`); the same object as
+    ``sys.modules[name]``, so once loaded it is the plain module. For modules on the path
+    of checking a scenario that use numpy only when a simulation runs: ``validate`` then
+    never loads it."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return importlib.import_module(name)  # raises the usual ModuleNotFoundError
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

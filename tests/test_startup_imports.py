@@ -58,6 +58,9 @@ def test_the_first_commands_import_no_heavy_library(args: tuple[str, ...]) -> No
     assert code == 0
     assert "loyaltysim" in modules and "click" in modules  # the check ran the command
     assert sorted(_top_level(modules) & set(HEAVY)) == []
+    # Nor numpy: the policies that checking a scenario loads use it only in a simulation,
+    # so it stays an unexecuted lazy module (executing it imports numpy._core).
+    assert "numpy._core" not in modules
 
 
 @pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("init", "--help")])
@@ -81,6 +84,7 @@ def test_a_run_still_imports_the_simulation(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0
     assert {"simpy", "scipy", "numpy"} <= _top_level(modules)
+    assert "numpy._core" in modules  # the lazy numpy of the policies was loaded
     # Intervals and verdicts need quantiles only (scipy.special), not scipy.stats, whose
     # import (optimize, linprog, ...) cost every run about 0.4 s; a chartless run draws
     # nothing and reads no table.
@@ -94,3 +98,21 @@ def test_every_name_of_the_lazy_scenario_package_resolves() -> None:
     assert sorted(package.__all__) == sorted(package._LAZY)
     for name in package.__all__:
         assert getattr(package, name) is not None, name
+
+
+LAZY_SCRIPT = """
+import sys
+from loyaltysim.lazy_names import lazy_module
+colorsys = lazy_module("colorsys")
+before = type(colorsys).__name__  # type() reads no attribute: loads nothing
+hsv = colorsys.rgb_to_hsv(1.0, 0.0, 0.0)
+import colorsys as again
+print(before, hsv, again is colorsys, type(colorsys).__name__)
+"""
+
+
+def test_a_lazy_module_runs_at_its_first_use_and_is_then_the_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_SCRIPT], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["_LazyModule", "(0.0,", "1.0,", "1.0)", "True", "module"]

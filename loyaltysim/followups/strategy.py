@@ -14,14 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
 from loyaltysim.config import Frozen
 from loyaltysim.followups.channels import ChannelName
+from loyaltysim.lazy_names import lazy_module
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from loyaltysim.model.population import Population
+else:
+    np = lazy_module("numpy")  # loaded at first use: checking a scenario needs none
 
 
 class Followup(Frozen):

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
-
 from loyaltysim.config import Frozen
+from loyaltysim.lazy_names import lazy_module
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from loyaltysim.model.population import Population
+else:
+    np = lazy_module("numpy")  # loaded at first use: checking a scenario needs none
 
 
 class DiscountBase(Frozen):

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
+from loyaltysim.lazy_names import lazy_module
 from loyaltysim.policies.base import DiscountBase
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from loyaltysim.model.population import Population
+else:
+    np = lazy_module("numpy")  # loaded at first use: checking a scenario needs none
 
 
 class FlatDiscount(DiscountBase):

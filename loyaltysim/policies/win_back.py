@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
-from loyaltysim.model.population import ORIGIN_WIN_BACK
+from loyaltysim.lazy_names import lazy_module
 from loyaltysim.policies.base import DiscountBase
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from loyaltysim.model.population import Population
+else:
+    np = lazy_module("numpy")  # loaded at first use: checking a scenario needs none
 
 
 class WinBackOffer(DiscountBase):
@@ -63,6 +66,9 @@ class WinBackOffer(DiscountBase):
         gone = targets[~pop.active[targets]]
         take_up = self.accept_probability * (self.take_up_base + pop.deal_proneness[gone])
         back = gone[u[gone] < take_up]
+        # Imported here: the model's modules load numpy, which checking a scenario skips.
+        from loyaltysim.model.population import ORIGIN_WIN_BACK
+
         pop.active[back] = True
         pop.left[back] = -1
         pop.origin[back] = ORIGIN_WIN_BACK

@@ -7,12 +7,17 @@ schema below the model must be able to validate them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
 from loyaltysim.config import Frozen
+from loyaltysim.lazy_names import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # loaded at first use: checking a scenario needs none
 
 
 class Survey(Frozen):
