@@ -45,6 +45,19 @@ def scenario_for(customers: int, days: int) -> dict:
     }
 
 
+def leaving_scenario(customers: int, days: int) -> dict:
+    """:func:`scenario_for` with no paid acquisition and the cash to pay the fixed costs
+    over the whole horizon: the customers mostly leave within a few years (referrals
+    replace few of them) and no ruin ends the run early, the case of a long horizon in
+    which the active customer-days grow far less than the days."""
+    data = scenario_for(customers, days)
+    business = data["business"]
+    business["prospects_per_month"] = 0.0
+    months = days / 30.4375 + 1
+    business["starting_cash"] = business["fixed_costs_per_month"] * months
+    return data
+
+
 def toml_text(data: dict[str, Any]) -> str:
     """``data`` (tables, lists, strings, numbers, booleans) as a TOML document, for code
     that reads a scenario file: one line per top-level key, inline tables below it."""

@@ -10,9 +10,12 @@ survives a shared, loaded machine: both sides slow down together.
 ``size``: ``run`` at 10k, 100k and 1M customers x 365 days (one replication, one worker)
 against the reference at the same size (issue #15 goal: <= 4x at 100k; 1M x 365 in
 <= 30 s of CPU and <= 600 MiB peak).
-``horizon``: 1, 5 and 10 years at 50k and 100k customers: each horizon's wall over one
-year's, for the CLI and for the reference, and the CLI's CPU over one year's (goal:
-10 years <= 2x one year at 50k, since most customers leave within a few years).
+``horizon``: 1, 5 and 10 years at 50k and 100k customers of a business whose customers
+mostly leave within a few years (no paid acquisition; cash for the whole horizon, so no
+ruin cuts a run short): each horizon's wall over one year's, for the CLI and for the
+reference, the CLI's CPU over one year's, and the active customer-days over one year's
+(read from the run's ``timeseries.csv``): the work a model whose cost follows the active
+customers cannot avoid (goal: 10 years <= 2x one year at 50k).
 ``cafe``: the README's main job, ``run scenarios/cafe.toml`` (its replications and
 variants), with ``--workers 1`` and ``2`` (goal: <= 15 s on 2 idle cores), against the
 reference on all its customer-days at once (one population of initial customers x
@@ -35,6 +38,7 @@ The reference folder is taken from ``--reference``, else ``$LOYALTYSIM_REFERENCE
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -47,7 +51,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _scenarios import scenario_for, toml_text  # the script's folder is on sys.path
+# the script's folder is on sys.path
+from _scenarios import leaving_scenario, scenario_for, toml_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_ENV = "LOYALTYSIM_REFERENCE"
@@ -120,21 +125,36 @@ def median_cost(costs: Sequence[Cost]) -> Cost:
     )
 
 
-def paired(cli: Sequence[str], ref: Sequence[str], repeat: int) -> tuple[Cost, Cost]:
-    """Median cost of ``cli`` and of ``ref``, alternated ``repeat`` times."""
+def paired(
+    cli: Sequence[str], ref: Sequence[str], repeat: int, keep: bool = False
+) -> tuple[Cost, Cost]:
+    """Median cost of ``cli`` and of ``ref``, alternated ``repeat`` times; ``keep`` leaves
+    the last run's folder for reading."""
     ours, theirs = [], []
     out = Path(cli[cli.index("--output") + 1])
-    for _ in range(repeat):
+    for i in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
         ours.append(measure(cli))
         theirs.append(measure(ref))
-        shutil.rmtree(out, ignore_errors=True)
+        if not (keep and i == repeat - 1):
+            shutil.rmtree(out, ignore_errors=True)
     return median_cost(ours), median_cost(theirs)
 
 
-def bench_scenario(tmp: Path, customers: int, days: int) -> Path:
-    path = tmp / f"bench-{customers}-{days}.toml"
-    path.write_text(toml_text(scenario_for(customers, days)), "utf-8")
+def bench_scenario(tmp: Path, customers: int, days: int, leaving: bool = False) -> Path:
+    path = tmp / f"bench-{customers}-{days}{'-leaving' if leaving else ''}.toml"
+    data = (leaving_scenario if leaving else scenario_for)(customers, days)
+    path.write_text(toml_text(data), "utf-8")
     return path
+
+
+def customer_days(out: Path) -> tuple[float, int | None]:
+    """The active customer-days of a one-replication run folder and its ruin day."""
+    with (out / "timeseries.csv").open(newline="", encoding="utf-8") as f:
+        days = sum(float(r["customers"]) for r in csv.DictReader(f))
+    with (out / "replications.csv").open(newline="", encoding="utf-8") as f:
+        ruin = next(csv.DictReader(f))["ruin_day"]
+    return days, int(ruin) if ruin else None
 
 
 def load_average() -> str:
@@ -175,20 +195,28 @@ def horizon(args: argparse.Namespace) -> None:
     script = reference_script(args.reference)
     print(f"horizon scaling: `loyaltysim run` (1 replication, --workers 1) and the reference; "
           f"medians of {args.repeat}; load average before: {load_average()}")  # fmt: skip
-    print(f"{HEADER} {'CLI vs 1y':>9} {'ref vs 1y':>9} {'CLI cpu vs 1y':>13}")
+    print(
+        f"{HEADER} {'CLI vs 1y':>9} {'ref vs 1y':>9} {'CLI cpu vs 1y':>13} "
+        f"{'cust-days vs 1y':>15} {'active end':>10} {'ruin day':>8}"
+    )
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for n in args.sizes:
-            first: tuple[Cost, Cost] | None = None
+            first: tuple[Cost, Cost, float] | None = None
             for years in args.years:
                 days = 365 * years
-                cli = run_command(bench_scenario(tmp, n, days), tmp / "run", "--reps", "1",
-                                  "--workers", "1", *args.cli_args)  # fmt: skip
-                ours, ref = paired(cli, reference_command(script, n, days), args.repeat)
-                first = first or (ours, ref)
+                out = tmp / "run"
+                cli = run_command(bench_scenario(tmp, n, days, leaving=True), out, "--reps",
+                                  "1", "--workers", "1", *args.cli_args)  # fmt: skip
+                ours, ref = paired(cli, reference_command(script, n, days), args.repeat, True)
+                active, ruin = customer_days(out)
+                with (out / "timeseries.csv").open(newline="", encoding="utf-8") as f:
+                    end = float(list(csv.DictReader(f))[-1]["customers"])
+                first = first or (ours, ref, active)
                 print(
                     f"{row(n, days, ours, ref)} {ours.wall / first[0].wall:>8.1f}x "
-                    f"{ref.wall / first[1].wall:>8.1f}x {ours.cpu / first[0].cpu:>12.1f}x",
+                    f"{ref.wall / first[1].wall:>8.1f}x {ours.cpu / first[0].cpu:>12.1f}x "
+                    f"{active / first[2]:>14.2f}x {end:>10,.0f} {ruin if ruin else '-':>8}",
                     flush=True,
                 )
 
