@@ -27,7 +27,9 @@ if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
 import numpy as np
+import PIL.Image
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -527,21 +529,43 @@ def save_figure(
         The paths written, in the order of ``formats``.
     """
     base = Path(path_without_suffix)
-    options: dict[str, dict[str, Any]] = {
-        ".png": {"dpi": dpi},
-        # No date in the SVG: the same run gives the same bytes.
-        ".svg": {"metadata": {"Date": None}},
-    }
     written = []
     for suffix in formats:
-        kwargs = options[suffix]
-        buffer = io.BytesIO()
         with matplotlib.rc_context(STYLE):
-            fig.savefig(buffer, format=suffix[1:], facecolor="white", **kwargs)
+            if suffix == ".png":
+                data = _png(fig, dpi)
+            else:
+                buffer = io.BytesIO()
+                # No date in the SVG: the same run gives the same bytes.
+                fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None})
+                data = buffer.getvalue()
         path = base.with_name(base.name + suffix)
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, data)
         written.append(path)
     return written
+
+
+def _png(fig: Figure, dpi: int) -> bytes:
+    """``fig`` as an opaque RGB PNG at ``dpi``, from one Agg draw.
+
+    The same pixels as ``savefig`` at a quarter less CPU (issue #15): under a layout
+    engine ``savefig`` draws the figure twice (a dry draw to lay it out, then the real
+    one), and it writes RGBA although a white figure has nothing in its alpha channel.
+    """
+    canvas, size, facecolor = fig.canvas, fig.dpi, fig.get_facecolor()
+    agg = FigureCanvasAgg(fig)  # becomes fig.canvas until restored below
+    try:
+        fig.set_dpi(dpi)
+        fig.set_facecolor("white")
+        agg.draw()  # runs the layout engine, then paints once
+        image = PIL.Image.fromarray(np.asarray(agg.buffer_rgba())).convert("RGB")
+    finally:
+        fig.set_facecolor(facecolor)
+        fig.set_dpi(size)
+        fig.set_canvas(canvas)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", dpi=(dpi, dpi))
+    return buffer.getvalue()
 
 
 RUN_CHARTS: tuple[str, ...] = (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
 import matplotlib.image
 import numpy as np
 import pytest
@@ -62,6 +64,22 @@ def test_save_figure_is_reproducible(tmp_path: Path, results: dict) -> None:
     b = plotting.save_figure(fig, tmp_path / "b" / "customers")
     assert [p.suffix for p in a] == [".png", ".svg"]
     assert a[1].read_bytes() == b[1].read_bytes()
+
+
+@pytest.mark.parametrize("chart", ["cash", "churn_causes", "defector_satisfaction"])
+def test_png_has_the_pixels_of_savefig(tmp_path: Path, results: dict, chart: str) -> None:
+    # save_figure draws once and drops the (opaque) alpha channel: the same image.
+    scenario = make_scenario(horizon_days=120, variants=("10% off", "quiet"))
+    fig = plotting.run_charts(scenario, results)[chart]
+    canvas, dpi = fig.canvas, fig.dpi
+    (png,) = plotting.save_figure(fig, tmp_path / chart, formats=(".png",))
+    assert fig.canvas is canvas and fig.dpi == dpi  # the figure is left as it was
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(plotting.STYLE):
+        fig.savefig(buffer, format="png", dpi=plotting.DPI, facecolor="white")
+    buffer.seek(0)
+    expected = matplotlib.image.imread(buffer, format="png")
+    assert np.array_equal(matplotlib.image.imread(png), expected[..., :3])
 
 
 def test_long_horizons_are_thinned() -> None:
