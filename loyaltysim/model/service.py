@@ -77,18 +77,20 @@ class ServiceMixin(SimulationBase):
         """Few unhappy customers complain (TARP: 1 in 4 to 1 in 27); attached customers
         voice, detached ones exit (Hirschman 1970), so the chance rises with attachment:
         ``complaint_probability x 2 A`` (the key's value at attachment 0.5)."""
+        if len(idx) == 0:  # no failure today: nothing to count or draw
+            return
         b, pop = self.beh, self.pop
         pop.failures[idx] += 1
         u = self.rng.uniform("complaints", day, idx)
         attach = self.felt_attachment(idx)
         voiced = u < np.minimum(b.complaint_probability * 2 * attach, 1.0)
         silent = idx[~voiced]
-        pop.recovery[silent] = np.where(
-            pop.recovery[silent] == RECOVERY_NONE, RECOVERY_SILENT, pop.recovery[silent]
-        )
+        was = pop.recovery[silent]
+        pop.recovery[silent] = np.where(was == RECOVERY_NONE, RECOVERY_SILENT, was)
         pending = pop.recovery[idx] == RECOVERY_PENDING
-        complained = idx[voiced & ~pending]
-        pop.satisfaction_before_failure[complained] = satisfaction_before[voiced & ~pending]
+        new = voiced & ~pending
+        complained = idx[new]
+        pop.satisfaction_before_failure[complained] = satisfaction_before[new]
         self.today["complaints"] += len(complained)
         self.start_recovery(complained)
 
