@@ -52,7 +52,7 @@ def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
 ONE_CALL = 4096  # newcomers up to this many draw each family of traits in one call
 # Newcomers up to this many draw one number per call: a scalar call skips the argument
 # checks of an array call, which cost more than a day's few newcomers' draws.
-ONE_BY_ONE = 4
+ONE_BY_ONE = 3
 
 
 def _draw_rows(
@@ -68,9 +68,10 @@ def _draw_rows(
     parameters at once. A handful take them one scalar call at a time, in that same C
     order: the same generator routine on the same numbers, so the same draws."""
     if len(segment) <= ONE_BY_ONE:
-        f, s = first[:, segment], second[:, segment]
-        one = [draw(a, b) for a, b in zip(f.ravel().tolist(), s.ravel().tolist(), strict=True)]
-        return np.array(one).reshape(f.shape)  # type: ignore[return-value]
+        segs = segment.tolist()
+        rows = zip(first.tolist(), second.tolist(), strict=True)
+        one = [draw(f[k], s[k]) for f, s in rows for k in segs]
+        return np.array(one).reshape(len(first), len(segs))  # type: ignore[return-value]
     if len(segment) <= ONE_CALL:
         return draw(first[:, segment], second[:, segment])  # type: ignore[return-value]
     return [draw(f[segment], s[segment]) for f, s in zip(first, second, strict=True)]
