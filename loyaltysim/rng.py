@@ -173,9 +173,6 @@ class Streams:
         self._keys = {name: stream_key(root_seed, replication, name) for name in STREAMS}
         self._day = 0
         self._stale: set[str] = set()  # streams not yet moved to today's first draw
-        # Today's keys, hashed once: a day asks for the same few keys again and again.
-        self._day_keys: dict[tuple[str, int, int], int] = {}
-        self._row_keys: dict[tuple[tuple[tuple[str, int], ...], int], np.ndarray] = {}
 
     def uniform(
         self, concern: str, day: int, ids: np.ndarray, slot: int = 0, dtype: type = np.float32
@@ -198,10 +195,7 @@ class Streams:
         ids = np.asarray(ids)
         if len(ids) > CHUNK:  # large: chunked one draw at a time, as uniform does
             return np.stack([self.uniform(c, day, ids, s, dtype) for c, s in draws])
-        keys = self._row_keys.get((draws, day))
-        if keys is None:
-            keys = np.array([self.day_key(c, day, s) for c, s in draws], np.uint64)[:, None]
-            self._row_keys[draws, day] = keys
+        keys = np.array([self.day_key(c, day, s) for c, s in draws], np.uint64)[:, None]
         z = np.empty((len(draws), len(ids)), np.uint64)
         t = np.empty_like(z)
         _hash_chunk(z, ids, keys, t)
@@ -209,13 +203,9 @@ class Streams:
 
     def day_key(self, concern: str, day: int, slot: int = 0) -> int:
         """The SplitMix64 seed of one concern's per-customer numbers on one day and slot."""
-        key = self._day_keys.get((concern, day, slot))
-        if key is None:
-            if not 0 <= slot < SLOTS:
-                raise ValueError(f"slot {slot} outside 0..{SLOTS - 1}")
-            mixed = mix64_scalar((day * SLOTS + slot + 1) * GAMMA)
-            key = self._day_keys[concern, day, slot] = mix64_scalar(self._keys[concern] ^ mixed)
-        return key
+        if not 0 <= slot < SLOTS:
+            raise ValueError(f"slot {slot} outside 0..{SLOTS - 1}")
+        return mix64_scalar(self._keys[concern] ^ mix64_scalar((day * SLOTS + slot + 1) * GAMMA))
 
     def __getitem__(self, concern: str) -> np.random.Generator:
         generator = self._generators[concern]
@@ -234,8 +224,6 @@ class Streams:
         not be kept: take it again (``streams[concern]``) each day."""
         self._day = day
         self._stale = set(self._generators)
-        self._day_keys.clear()  # keys hold for any day asked; cleared only to stay small
-        self._row_keys.clear()
 
 
 def stream_key(root_seed: int, replication: int, concern: str) -> int:
