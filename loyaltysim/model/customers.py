@@ -50,6 +50,9 @@ def segment_table(scenario: Scenario) -> dict[str, np.ndarray]:
 
 
 ONE_CALL = 4096  # newcomers up to this many draw each family of traits in one call
+# Newcomers up to this many draw one number per call: a scalar call skips the argument
+# checks of an array call, which cost more than a day's few newcomers' draws.
+ONE_BY_ONE = 3
 
 
 def _draw_rows(
@@ -62,7 +65,13 @@ def _draw_rows(
     newcomers take them in one call over the (row, customer) array: the generator fills
     it in C order, the same numbers as one call per row in that order, for one call's
     overhead. A large batch (day 0) takes them row by row, so as not to hold every row's
-    parameters at once."""
+    parameters at once. A handful take them one scalar call at a time, in that same C
+    order: the same generator routine on the same numbers, so the same draws."""
+    if len(segment) <= ONE_BY_ONE:
+        segs = segment.tolist()
+        rows = zip(first.tolist(), second.tolist(), strict=True)
+        one = [draw(f[k], s[k]) for f, s in rows for k in segs]
+        return np.array(one).reshape(len(first), len(segs))  # type: ignore[return-value]
     if len(segment) <= ONE_CALL:
         return draw(first[:, segment], second[:, segment])  # type: ignore[return-value]
     return [draw(f[segment], s[segment]) for f, s in zip(first, second, strict=True)]

@@ -201,7 +201,8 @@ class Monitor:
             - daily["offer_cost"][window]
         )
         open_days = customers > 0
-        if not open_days.any():
+        opened = np.count_nonzero(open_days)  # one C call, not .any() and .sum()
+        if not opened:
             return np.full(len(self._ahead), cash), {}
         per_customer = contribution[open_days] / customers[open_days]
         # Each customer's contribution at its recent level: a straight-line trend of it is
@@ -211,7 +212,7 @@ class Monitor:
         k = self._ahead
         heads, joining, leaving = float(customers[-1]), 0.0, 0.0
         ahead: np.ndarray | None = None
-        if open_days.sum() >= g.trend_min_days:
+        if opened >= g.trend_min_days:
             # Customers as a stock with its flows: joining at the window's daily rate,
             # leaving at its hazard per customer-day, so the count heads for
             # joining / hazard and slows as it nears it (an exponential trend would not).

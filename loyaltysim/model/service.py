@@ -77,18 +77,20 @@ class ServiceMixin(SimulationBase):
         """Few unhappy customers complain (TARP: 1 in 4 to 1 in 27); attached customers
         voice, detached ones exit (Hirschman 1970), so the chance rises with attachment:
         ``complaint_probability x 2 A`` (the key's value at attachment 0.5)."""
+        if len(idx) == 0:  # no failure today: nothing to count or draw
+            return
         b, pop = self.beh, self.pop
         pop.failures[idx] += 1
         u = self.rng.uniform("complaints", day, idx)
         attach = self.felt_attachment(idx)
         voiced = u < np.minimum(b.complaint_probability * 2 * attach, 1.0)
         silent = idx[~voiced]
-        pop.recovery[silent] = np.where(
-            pop.recovery[silent] == RECOVERY_NONE, RECOVERY_SILENT, pop.recovery[silent]
-        )
+        was = pop.recovery[silent]
+        pop.recovery[silent] = np.where(was == RECOVERY_NONE, RECOVERY_SILENT, was)
         pending = pop.recovery[idx] == RECOVERY_PENDING
-        complained = idx[voiced & ~pending]
-        pop.satisfaction_before_failure[complained] = satisfaction_before[voiced & ~pending]
+        new = voiced & ~pending
+        complained = idx[new]
+        pop.satisfaction_before_failure[complained] = satisfaction_before[new]
         self.today["complaints"] += len(complained)
         self.start_recovery(complained)
 
@@ -128,12 +130,15 @@ class ServiceMixin(SimulationBase):
         leave the customer slightly happier than before (the recovery paradox); a second
         failure never does; an unresolved complaint hurts more than the failure itself."""
         b, pop = self.beh, self.pop
-        idx, resolved = idx[pop.active[idx]], resolved[pop.active[idx]]
+        live = pop.active[idx]
+        idx, resolved = idx[live], resolved[live]
         # An unresolved complaint leaves a customer the business knows to be unhappy.
         pop.known_unhappy[idx] = ~resolved
         fixed, unfixed = idx[resolved], idx[~resolved]
+        # A group (one day's complaints with one delay) is often a single customer, so
+        # one of the updates below has nobody to update: skip its dozen empty passes.
         restore = pop.satisfaction_before_failure[fixed]
-        if delay <= b.quick_resolution_days:
+        if len(fixed) and delay <= b.quick_resolution_days:
             first = pop.failures[fixed] == 1
             target = np.where(first, restore + b.recovery_bonus, restore)
             now = pop.satisfaction[fixed]
@@ -145,7 +150,7 @@ class ServiceMixin(SimulationBase):
             # The failure is fixed: its grievance (one unit of memory) is gone.
             pop.poor_service_memory[fixed] = np.maximum(pop.poor_service_memory[fixed] - 1, 0)
             pop.recovery[fixed] = RECOVERY_RESOLVED_QUICKLY
-        else:
+        elif len(fixed):
             now = pop.satisfaction[fixed]
             pop.satisfaction[fixed] = now + b.late_restore * np.maximum(restore - now, 0)
             # Fixed, but late: part of the grievance stays.
@@ -155,7 +160,7 @@ class ServiceMixin(SimulationBase):
             pop.recovery[fixed] = RECOVERY_RESOLVED
         # A call that fails to fix things leaves the customer as they were: nothing had
         # been asked of the business, so nothing was refused.
-        if complained:
+        if complained and len(unfixed):
             pop.unresolved_memory[unfixed] += 1.0
             pop.attachment[unfixed] *= 1 - b.unresolved_attachment
             pop.satisfaction[unfixed] = np.maximum(

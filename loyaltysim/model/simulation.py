@@ -117,7 +117,9 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.live: np.ndarray | None = None  # the active rows at the day's end (_record)
         self.dense = True  # most rows active: whole-column passes beat gathers
         self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
-        self._factors: dict[tuple[float, float], np.ndarray] = {}
+        self._factors: dict[tuple[float, float], np.ndarray] = {}  # rows of _factor_block
+        self._factor_block = np.zeros((0, 0), np.float32)
+        self._factor_values = np.zeros((2, 0, 1), np.float32)  # each factor's two values
         self._factor_rows = 0
         self.end = self.env.event()
         self.monitor = Monitor(scenario)
@@ -307,18 +309,25 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         departed value (1, or 0 for an increment) where not: kept from day to day and
         mended only where ``active`` changed (:attr:`toggled`) or rows were added, so a
         day's drift is a plain multiply over contiguous columns."""
+        if not self.dense:  # gathered days scale by scalars: drop the factors, rebuilt if needed
+            self._factors, self.toggled = {}, []
+            return self._factors
         active = self.pop.active[:n]
         cached = self._factors
         if not cached or len(next(iter(cached.values()))) < n:
-            rates = {
-                (self.memory_decay, 1.0),
-                (self.attachment_decay, 1.0),
-                (self.glow_decay, 1.0),
-                (self.awareness_decay, 1.0),
-                (self.awareness_growth, 0.0),
-            }
-            capacity = self.pop.capacity
-            self._factors = cached = {key: np.zeros(capacity, np.float32) for key in sorted(rates)}
+            rates = sorted(
+                {
+                    (self.memory_decay, 1.0),
+                    (self.attachment_decay, 1.0),
+                    (self.glow_decay, 1.0),
+                    (self.awareness_decay, 1.0),
+                    (self.awareness_growth, 0.0),
+                }
+            )
+            # One row per factor, so a day's mending is one np.where over all of them.
+            self._factor_block = np.zeros((len(rates), self.pop.capacity), np.float32)
+            self._factor_values = np.array(rates, np.float32).T[:, :, None]  # value, departed
+            self._factors = cached = dict(zip(rates, self._factor_block, strict=True))
             self._factor_rows = 0
         changed = [*self.toggled]
         if n > self._factor_rows:
@@ -326,9 +335,8 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.toggled, self._factor_rows = [], n
         if changed:  # most days: a few defectors and newcomers
             rows = np.concatenate(changed) if len(changed) > 1 else changed[0]
-            live = active[rows]
-            for (value, departed), factor in cached.items():
-                factor[rows] = np.where(live, np.float32(value), np.float32(departed))
+            value, departed = self._factor_values
+            self._factor_block[:, rows] = np.where(active[rows], value, departed)
         return cached
 
     def _catch_up(self, idx: np.ndarray, days: np.ndarray) -> None:
