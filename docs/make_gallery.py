@@ -252,6 +252,7 @@ def write_gallery(made: dict[str, str]) -> None:
         "Regenerate every image on this page (a few minutes; the runs use "
         f"{REPS} replications per plan, enough for a picture, not for a decision) with:",
         "",
+        "<!-- docs-test: skip (minutes long; the images it draws are its own check) -->",
         "```sh",
         COMMAND,
         "```",
