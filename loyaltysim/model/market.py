@@ -22,7 +22,8 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
 def poisson_hits(rate: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions where :func:`poisson_from_uniform` is at least one, in order, and
     its counts there: a day's shoppers without a second pass over every customer."""
-    p = np.exp(-rate)
+    p = np.negative(rate)
+    np.exp(p, out=p)  # exp(-rate), in the negation's array
     # Only the few with at least one occasion need the further terms.
     idx = (u > p).nonzero()[0]
     lam, ui, p = rate[idx], u[idx], p[idx]
@@ -102,16 +103,15 @@ class MarketMixin(SimulationBase):
         e_rival = np.where(u_aware < pop.awareness[shoppers], np.exp(v_rival), 0.0)
         total = 1.0 + e_focal + e_rival
         expected = e_focal / total
-        self._count_demand(shoppers, tickets, discounted, price, v_focal, expected, e_rival, sens)
+        self._count_demand(
+            shoppers, tickets, discounted, price, v_focal, expected, e_rival, sens, deal
+        )
         to_focal = u_choice < expected
         to_rival = ~to_focal & (u_choice < (e_focal + e_rival) / total)
-        return (
-            shoppers[to_focal],
-            rates[to_focal],
-            shoppers[to_rival],
-            tickets[to_focal],
-            tickets[to_rival],
-        )
+        # Positions, not masks: a mask that is hard to predict indexes several times
+        # slower than the positions it selects, and each mask indexes more than once.
+        focal, rival = to_focal.nonzero()[0], to_rival.nonzero()[0]
+        return shoppers[focal], rates[focal], shoppers[rival], tickets[focal], tickets[rival]
 
     def _count_demand(
         self,
@@ -123,6 +123,7 @@ class MarketMixin(SimulationBase):
         expected: np.ndarray,
         e_rival: np.ndarray,
         sens: np.ndarray,
+        deal: np.ndarray,
     ) -> None:
         """Expected tickets at the offered prices (``expected``: the focal choice's
         probability) and, for the same shoppers, at list price: their ratio is the lift
@@ -139,7 +140,7 @@ class MarketMixin(SimulationBase):
                 v_focal[off]
                 - self.price_utility(idx, price[off], s)
                 + self.price_utility(idx, self.biz.price, s)
-                - self.beh.deal_weight * self.pop.deal_proneness[idx]
+                - self.beh.deal_weight * deal[off]
             )
             e_list = np.exp(v_list)
             change = e_list / (1.0 + e_list + e_rival[off]) - expected[off]
