@@ -242,11 +242,15 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self._switching = np.asarray(
             np.float32(self.beh.procedural_switching_cost) + financial, dtype=np.float32
         )
-        rate = pop.visit_rate[act]
-        if np.ndim(visit_multiplier):
-            rate *= np.asarray(visit_multiplier)[act]
-        else:
+        if not np.ndim(visit_multiplier):
+            rate = pop.visit_rate[act]
             rate *= np.float32(visit_multiplier)
+        elif self.dense:  # the float32 product over whole columns, then one gather, not two
+            rate = np.empty(n, np.float32)
+            rate = np.multiply(pop.visit_rate[:n], visit_multiplier, out=rate)[act]
+        else:
+            rate = pop.visit_rate[act]
+            rate *= np.asarray(visit_multiplier)[act]
         hit, occasions = poisson_hits(rate, self.rng.uniform("arrivals", day, act))
         shoppers = act[hit]
         buyers, rates, rivals, bought, rival_tickets = self._choose(day, shoppers, occasions, n)
