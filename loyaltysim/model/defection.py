@@ -71,7 +71,8 @@ class DefectionMixin(SimulationBase):
         total += np.multiply(b.poor_service_hazard, pop.poor_service_memory[rows], out=t)
         total += np.multiply(b.competitor_hazard, self._pull(rows, out=p, work=t), out=t)
         np.multiply(b.unresolved_hazard, pop.unresolved_memory[rows], out=t)
-        t += np.float32(b.pending_complaint_hazard) * (pop.recovery[rows] == RECOVERY_PENDING)
+        waiting = pop.recovery[rows] == RECOVERY_PENDING
+        t += np.multiply(np.float32(b.pending_complaint_hazard), waiting, out=p)  # p is free
         total += t
         total += np.multiply(b.discount_ended_hazard, pop.discount_loss[rows], out=t)
         total += np.float32(b.other_hazard)
