@@ -46,7 +46,7 @@ from loyaltysim.model.customers import (
 )
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.log_customers import add_log_customers, replication_scenario
-from loyaltysim.model.market import MarketMixin, poisson_from_uniform, poisson_hits
+from loyaltysim.model.market import MarketMixin, poisson_from_uniform
 from loyaltysim.model.monitor import Monitor
 from loyaltysim.model.population import (
     ORIGIN_INITIAL,
@@ -242,17 +242,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self._switching = np.asarray(
             np.float32(self.beh.procedural_switching_cost) + financial, dtype=np.float32
         )
-        if not np.ndim(visit_multiplier):
-            rate = pop.visit_rate[act]
-            rate *= np.float32(visit_multiplier)
-        elif self.dense:  # the float32 product over whole columns, then one gather, not two
-            rate = np.empty(n, np.float32)
-            rate = np.multiply(pop.visit_rate[:n], visit_multiplier, out=rate)[act]
-        else:
-            rate = pop.visit_rate[act]
-            rate *= np.asarray(visit_multiplier)[act]
-        hit, occasions = poisson_hits(rate, self.rng.uniform("arrivals", day, act))
-        shoppers = act[hit]
+        shoppers, occasions = self._shoppers(day, visit_multiplier)
         buyers, rates, rivals, bought, rival_tickets = self._choose(day, shoppers, occasions, n)
         self._purchase(day, buyers, bought, rates)
         self._competitor_purchase(rivals, rival_tickets)
