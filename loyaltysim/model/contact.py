@@ -21,9 +21,14 @@ class ContactMixin(SimulationBase):
         back by that same switching cost, so it is released when the cost drops)."""
         b, pop, rng, act = self.beh, self.pop, self.rng["word_of_mouth"], self.act
         active = pop.active[:n]
-        s = pop.satisfaction[act]
-        delighted = int(np.count_nonzero(s >= b.delighted_threshold))
-        unhappy = act[s < b.dissatisfied_threshold]
+        if self.dense:  # masks over the whole column: cheaper than gathering most of it
+            s = pop.satisfaction[:n]
+            delighted = int(np.count_nonzero((s >= b.delighted_threshold) & active))
+            unhappy = ((s < b.dissatisfied_threshold) & active).nonzero()[0]
+        else:
+            s = pop.satisfaction[act]
+            delighted = int(np.count_nonzero(s >= b.delighted_threshold))
+            unhappy = act[s < b.dissatisfied_threshold]
         held = self.switching_cost(unhappy)
         pop.resentment[unhappy] += held / np.float32(DAYS_PER_MONTH)
         each = 1 + b.hostage_mention_factor * held

@@ -7,6 +7,7 @@ import numpy as np
 from loyaltysim.model.base import DAYS_PER_MONTH, SimulationBase
 from loyaltysim.model.customers import add_customers, draw_segments
 from loyaltysim.model.population import NEVER, ORIGIN_PAID, ORIGIN_REFERRAL
+from loyaltysim.rng import CHUNK
 
 
 def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -22,26 +23,63 @@ def poisson_from_uniform(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
 def poisson_hits(rate: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions where :func:`poisson_from_uniform` is at least one, in order, and
     its counts there: a day's shoppers without a second pass over every customer."""
-    p = np.exp(-rate)
-    # Only the few with at least one occasion need the further terms.
+    idx, lam, ui, p = _first_hits(rate, u)
+    return idx, _hit_counts(lam, ui, p)
+
+
+def _first_hits(
+    rate: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The positions with at least one occasion (``u > exp(-rate)``), and there the
+    rate, the uniform and ``exp(-rate)``: what :func:`_hit_counts` needs of them."""
+    p = np.negative(rate)
+    np.exp(p, out=p)  # exp(-rate), in the negation's array
     idx = (u > p).nonzero()[0]
-    lam, ui, p = rate[idx], u[idx], p[idx]
+    return idx, rate[idx], u[idx], p[idx]
+
+
+def _hit_counts(lam: np.ndarray, ui: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The counts (at least one) where ``ui > p = exp(-lam)``: the CDF's further terms.
+    Once ``ui`` is within the CDF it stays there (the CDF only grows), so each term is
+    taken only for the rows still beyond it."""
     cdf = p.copy()
     # Enough terms for the largest rate (mean + 10 sd); the loop stops early anyway.
     top = float(lam.max(initial=0.0))
     terms = int(np.ceil(top + 10 * np.sqrt(top) + 10))
-    counts = np.ones(len(idx), dtype=np.int64)
+    counts = np.ones(len(lam), dtype=np.int64)
+    rows = np.arange(len(lam))
     for j in range(1, terms):
         p = p * lam / j
         cdf += p
-        beyond = ui > cdf
-        if not beyond.any():
+        beyond = (ui > cdf).nonzero()[0]
+        if len(beyond) == 0:
             break
-        counts += beyond
-    return idx, counts
+        rows, lam, ui, p, cdf = rows[beyond], lam[beyond], ui[beyond], p[beyond], cdf[beyond]
+        counts[rows] += 1
+    return counts
 
 
 class MarketMixin(SimulationBase):
+    def _shoppers(self, day: int, multiplier: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Today's shoppers (rows, in order) and their purchase occasions: Poisson at each
+        active customer's visit rate times the policy's ``multiplier`` (one per row, or
+        one for all). A block of customers at a time: small work arrays that stay in the
+        cache, not several fresh arrays of every customer each day (the same numbers:
+        each customer's rate and uniform are its own)."""
+        pop, act = self.pop, self.act
+        parts = []
+        for start in range(0, max(len(act), 1), CHUNK):
+            ids = act[start : start + CHUNK]
+            rate = pop.visit_rate[ids]
+            if np.ndim(multiplier):
+                rate *= np.asarray(multiplier)[ids]
+            else:
+                rate *= np.float32(multiplier)
+            hit, lam, ui, p = _first_hits(rate, self.rng.uniform("arrivals", day, ids))
+            parts.append((ids[hit], lam, ui, p))
+        shoppers, lam, ui, p = (np.concatenate(column) for column in zip(*parts, strict=True))
+        return shoppers, _hit_counts(lam, ui, p)
+
     def price_utility(
         self,
         idx: np.ndarray,
@@ -102,16 +140,15 @@ class MarketMixin(SimulationBase):
         e_rival = np.where(u_aware < pop.awareness[shoppers], np.exp(v_rival), 0.0)
         total = 1.0 + e_focal + e_rival
         expected = e_focal / total
-        self._count_demand(shoppers, tickets, discounted, price, v_focal, expected, e_rival, sens)
+        self._count_demand(
+            shoppers, tickets, discounted, price, v_focal, expected, e_rival, sens, deal
+        )
         to_focal = u_choice < expected
         to_rival = ~to_focal & (u_choice < (e_focal + e_rival) / total)
-        return (
-            shoppers[to_focal],
-            rates[to_focal],
-            shoppers[to_rival],
-            tickets[to_focal],
-            tickets[to_rival],
-        )
+        # Positions, not masks: a mask that is hard to predict indexes several times
+        # slower than the positions it selects, and each mask indexes more than once.
+        focal, rival = to_focal.nonzero()[0], to_rival.nonzero()[0]
+        return shoppers[focal], rates[focal], shoppers[rival], tickets[focal], tickets[rival]
 
     def _count_demand(
         self,
@@ -123,6 +160,7 @@ class MarketMixin(SimulationBase):
         expected: np.ndarray,
         e_rival: np.ndarray,
         sens: np.ndarray,
+        deal: np.ndarray,
     ) -> None:
         """Expected tickets at the offered prices (``expected``: the focal choice's
         probability) and, for the same shoppers, at list price: their ratio is the lift
@@ -139,7 +177,7 @@ class MarketMixin(SimulationBase):
                 v_focal[off]
                 - self.price_utility(idx, price[off], s)
                 + self.price_utility(idx, self.biz.price, s)
-                - self.beh.deal_weight * self.pop.deal_proneness[idx]
+                - self.beh.deal_weight * deal[off]
             )
             e_list = np.exp(v_list)
             change = e_list / (1.0 + e_list + e_rival[off]) - expected[off]

@@ -46,7 +46,7 @@ from loyaltysim.model.customers import (
 )
 from loyaltysim.model.defection import DefectionMixin
 from loyaltysim.model.log_customers import add_log_customers, replication_scenario
-from loyaltysim.model.market import MarketMixin, poisson_from_uniform, poisson_hits
+from loyaltysim.model.market import MarketMixin, poisson_from_uniform
 from loyaltysim.model.monitor import Monitor
 from loyaltysim.model.population import (
     ORIGIN_INITIAL,
@@ -244,13 +244,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self._switching = np.asarray(
             np.float32(self.beh.procedural_switching_cost) + financial, dtype=np.float32
         )
-        rate = pop.visit_rate[act]
-        if np.ndim(visit_multiplier):
-            rate *= np.asarray(visit_multiplier)[act]
-        else:
-            rate *= np.float32(visit_multiplier)
-        hit, occasions = poisson_hits(rate, self.rng.uniform("arrivals", day, act))
-        shoppers = act[hit]
+        shoppers, occasions = self._shoppers(day, visit_multiplier)
         buyers, rates, rivals, bought, rival_tickets = self._choose(day, shoppers, occasions, n)
         self._purchase(day, buyers, bought, rates)
         self._competitor_purchase(rivals, rival_tickets)

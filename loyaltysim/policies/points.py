@@ -44,9 +44,12 @@ class PointsProgram(DiscountBase):
     )
 
     def _progress(self, pop: Population) -> np.ndarray:
-        # float32 like the behavioural state it feeds (switching cost, visit rates).
-        progress = pop.points[: pop.size] / self.reward_points
-        return np.minimum(progress, 1.0, out=progress).astype(np.float32)
+        # float32 like the behavioural state it feeds (switching cost, visit rates): the
+        # float64 quotient rounded straight into float32 (capping at 1 before or after
+        # the rounding gives the same number), without a float64 array of every row.
+        progress = np.empty(pop.size, np.float32)
+        np.divide(pop.points[: pop.size], self.reward_points, out=progress, casting="same_kind")
+        return np.minimum(progress, 1.0, out=progress)
 
     def headline_rate(self) -> float:
         # Money back per unit spent: a reward of V for P points earned at c per unit.
@@ -63,9 +66,10 @@ class PointsProgram(DiscountBase):
     def after_purchase(
         self, day: int, pop: Population, idx: np.ndarray, rates: np.ndarray, paid: np.ndarray
     ) -> None:
-        redeemed = pop.points[idx] >= self.reward_points
-        pop.points[idx] -= np.where(redeemed, self.reward_points, 0.0)
-        pop.points[idx] += paid * self.points_per_currency
+        points = pop.points[idx]  # gathered once, written back once (buyers are unique)
+        points -= np.where(points >= self.reward_points, self.reward_points, 0.0)
+        points += paid * self.points_per_currency
+        pop.points[idx] = points
 
     def start_of_day(self, day: int, pop: Population, rng: np.random.Generator) -> float:
         n = pop.size

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import loyaltysim.model.defection as defection
 import loyaltysim.model.simulation as simulation
 from loyaltysim.model.simulation import simulate
 from loyaltysim.scenario import load_scenario
@@ -37,6 +38,18 @@ def test_whole_columns_and_gathered_rows_give_the_same_numbers(
     dense = _run(monkeypatch, 0.0, extra)  # always whole columns
     sparse = _run(monkeypatch, 2.0, extra)  # always gathered rows
     assert dense.keys() == sparse.keys()
+    for key in dense:
+        np.testing.assert_array_equal(dense[key], sparse[key], err_msg=key)
+
+
+def test_blocks_of_rows_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over whole columns the leave probability runs a block of rows at a time: many
+    # small blocks (some with no active customer left) give the rows' own numbers.
+    extra = ["behaviour.other_hazard=3"]
+    sparse = _run(monkeypatch, 2.0, extra)
+    monkeypatch.setattr(defection, "ROW_BLOCK", 5)
+    dense = _run(monkeypatch, 0.0, extra)
+    assert len(sparse["d_customer"]) > 100
     for key in dense:
         np.testing.assert_array_equal(dense[key], sparse[key], err_msg=key)
 
