@@ -148,13 +148,14 @@ def bench_scenario(tmp: Path, customers: int, days: int, leaving: bool = False) 
     return path
 
 
-def customer_days(out: Path) -> tuple[float, int | None]:
-    """The active customer-days of a one-replication run folder and its ruin day."""
+def customer_days(out: Path) -> tuple[float, float, int | None]:
+    """The active customer-days of a one-replication run folder, its active customers on
+    the last day, and its ruin day."""
     with (out / "timeseries.csv").open(newline="", encoding="utf-8") as f:
-        days = sum(float(r["customers"]) for r in csv.DictReader(f))
+        active = [float(r["customers"]) for r in csv.DictReader(f)]
     with (out / "replications.csv").open(newline="", encoding="utf-8") as f:
         ruin = next(csv.DictReader(f))["ruin_day"]
-    return days, int(ruin) if ruin else None
+    return sum(active), active[-1], int(ruin) if ruin else None
 
 
 def load_average() -> str:
@@ -209,9 +210,7 @@ def horizon(args: argparse.Namespace) -> None:
                 cli = run_command(bench_scenario(tmp, n, days, leaving=True), out, "--reps",
                                   "1", "--workers", "1", *args.cli_args)  # fmt: skip
                 ours, ref = paired(cli, reference_command(script, n, days), args.repeat, True)
-                active, ruin = customer_days(out)
-                with (out / "timeseries.csv").open(newline="", encoding="utf-8") as f:
-                    end = float(list(csv.DictReader(f))[-1]["customers"])
+                active, end, ruin = customer_days(out)
                 first = first or (ours, ref, active)
                 print(
                     f"{row(n, days, ours, ref)} {ours.wall / first[0].wall:>8.1f}x "
