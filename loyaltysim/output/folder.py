@@ -345,7 +345,7 @@ class RunFolder:
         folder.finish(summary, "complete")       # or "interrupted" / "failed"
 
     How the CSV tables stay consistent: each :meth:`add_results` call appends every table's
-    rows for its replications with one ``write`` per table, fsyncs, and only then appends one
+    rows for its replications (a slice of rows per ``write``), fsyncs, and only then appends one
     line per replication to the journal ``.blocks.jsonl`` (and fsyncs it). A replication is
     complete exactly when its journal line is, so after a crash anywhere — mid-append, or
     mid-journal-line — the complete replications are the journal's complete lines and the
@@ -488,26 +488,31 @@ class RunFolder:
                 raise ValueError(f"replication {r.replication} of {r.variant!r} already written")
             done.add((r.variant, r.replication))
 
-        # Format everything first: a formatting error then leaves the files untouched.
-        chunks = {name: [_FORMATTERS[name](r, scenario) for r in batch] for name, _ in self.TABLES}
         spans: list[dict[str, tuple[int, int]]] = [{} for _ in batch]
-        for name, _ in self.TABLES:
-            offset = self._ends[name]
-            for i, chunk in enumerate(chunks[name]):
-                spans[i][name] = (offset, len(chunk))
-                offset += len(chunk)
-        blocks = [_Block(r.variant, r.replication, s) for r, s in zip(batch, spans, strict=True)]
         try:
-            # One write call per table and batch: a kill between batches never tears a
-            # replication, and the journal (written after this fsync) decides what counts
-            # if one does.
+            # Each table's rows are formatted and written a slice at a time (their text
+            # never exists whole) and synced once per batch; the journal, written after,
+            # decides what counts: a kill, a full disk or a formatting error mid-batch
+            # leaves bytes past the journal's blocks, which _recover cuts off.
             for name, _ in self.TABLES:
-                data = b"".join(chunks[name])
-                if data:
-                    append_durably(self.path / name, data)
+                offset = self._ends[name]
+                with open(self.path / name, "ab") as f:
+                    for i, r in enumerate(batch):
+                        length = 0
+                        for piece in _FORMATTERS[name](r, scenario):
+                            f.write(piece)
+                            length += len(piece)
+                        spans[i][name] = (offset, length)
+                        offset += length
+                    if offset > self._ends[name]:
+                        f.flush()
+                        os.fsync(f.fileno())
+            blocks = [
+                _Block(r.variant, r.replication, s) for r, s in zip(batch, spans, strict=True)
+            ]
             append_durably(self.path / JOURNAL, "".join(map(_journal_line, blocks)).encode())
         except BaseException:
-            # Ctrl-C or a full disk mid-append: fall back to what the journal says is whole.
+            # Fall back to what the journal says is whole.
             self._recover()
             raise
         for name, _ in self.TABLES:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import numpy as np
 import pytest
 
 from loyaltysim.analysis.summary import summarize
-from loyaltysim.model.result import CAUSES
+from loyaltysim.model.result import CAUSES, RunResult
 from loyaltysim.output import folder as rio
+from loyaltysim.output import tables
 from loyaltysim.output.folder import (
     DEFECTION_COLUMNS,
     TIMESERIES_COLUMNS,
@@ -206,20 +208,18 @@ def test_interrupt_mid_append_keeps_complete_replications(
     folder, _ = _start(tmp_path)
     folder.add_results([make_result("base", 0, DAYS), make_result("base", 1, DAYS)])
 
-    real = rio.append_durably
+    real = rio._FORMATTERS["timeseries.csv"]
 
-    def torn(path: Path, data: bytes) -> None:
+    def torn(r: RunResult, scenario: Scenario) -> Iterator[bytes]:
         # The time series gets half its bytes, then Ctrl-C arrives.
-        if path.name == "timeseries.csv":
-            with open(path, "ab") as f:
-                f.write(data[: len(data) // 2])
-            raise KeyboardInterrupt
-        real(path, data)
+        data = b"".join(real(r, scenario))
+        yield data[: len(data) // 2]
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(rio, "append_durably", torn)
+    monkeypatch.setitem(rio._FORMATTERS, "timeseries.csv", torn)
     with pytest.raises(KeyboardInterrupt):
         folder.add_results([make_result("base", 2, DAYS)])
-    monkeypatch.setattr(rio, "append_durably", real)
+    monkeypatch.setitem(rio._FORMATTERS, "timeseries.csv", real)
     folder.finish(None, "interrupted")
 
     m = read_manifest(folder.path)
@@ -231,6 +231,29 @@ def test_interrupt_mid_append_keeps_complete_replications(
     with open(folder.path / "timeseries.csv", newline="") as f:
         assert sum(1 for _ in f) == 1 + 2 * DAYS
     assert (folder.path / "timeseries.csv").read_bytes().endswith(b"\n")
+
+
+def test_a_table_written_in_slices_has_the_bytes_of_one_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Large tables are formatted and written a slice of rows at a time (memory); the
+    # files must not show where the slices fell. The first 4 defections have whole
+    # satisfaction values: a column decided per slice would print them without ".0".
+    def files(name: str) -> list[bytes]:
+        folder = RunFolder(tmp_path / name)
+        scenario = make_scenario(horizon_days=DAYS, replications=2)
+        folder.start(scenario, scenario.model_dump(mode="json"), None, None, [], 1)
+        sat = [1.0, 0.0, 1.0, 0.0] + [0.3] * 16
+        folder.add_results([make_result("base", k, DAYS, satisfaction=sat) for k in range(2)])
+        folder.finish(None, "complete")
+        return [(folder.path / t).read_bytes() for t, _ in RunFolder.TABLES]
+
+    whole = files("whole")
+    monkeypatch.setattr(tables, "ROWS_AT_A_TIME", 4)
+    sliced = files("sliced")
+    assert sliced == whole
+    assert b",1.0," in whole[1]  # defections: the whole values printed as floats
+    assert read_defections(tmp_path / "sliced")["satisfaction"][:4].tolist() == [1, 0, 1, 0]
 
 
 def test_killed_process_is_repaired_on_open(tmp_path: Path) -> None:

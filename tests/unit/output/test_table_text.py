@@ -13,10 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from loyaltysim.output.tables import _format_column, _format_field_column, _rows
+from loyaltysim.output import tables
+from loyaltysim.output.tables import _format_field_column, _integral, _rows
 
 SETTINGS = settings(derandomize=True, max_examples=300, deadline=None, database=None)
 SPECIAL = [0.0, -0.0, np.nan, np.inf, -np.inf, 2.0**53, 2.0**53 - 1, -(2.0**53), 1e16, 0.5, 3.0]
+
+
+def _format_column(values: np.ndarray) -> list[str]:
+    return tables._format_column(values, _integral(values))
 
 
 def plain(values: np.ndarray) -> list[str]:
@@ -59,8 +64,8 @@ def test_small_and_bool_dtypes() -> None:
 
 def test_optional_integers_leave_missing_values_empty() -> None:
     a = np.array([np.nan, 3.0, -1.0, np.nan, 3.0])
-    assert _format_field_column("left", a) == ["", "3", "-1", "", "3"]
-    assert _format_field_column("left", np.array([np.nan])) == [""]
+    assert _format_field_column("left", a, False) == ["", "3", "-1", "", "3"]
+    assert _format_field_column("left", np.array([np.nan]), False) == [""]
 
 
 def test_rows_prefix_every_line() -> None:
