@@ -114,6 +114,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         self.ruin_day = None
         self._switching = np.zeros(0, np.float32)  # switching cost per customer, each morning
         self.act = np.zeros(0, np.int64)  # today's customers (rows), set each morning
+        self._rows_at_open = 0  # rows this morning: later rows joined today
         self.live: np.ndarray | None = None  # the active rows at the day's end (_record)
         self.dense = True  # most rows active: whole-column passes beat gathers
         self.toggled: list[np.ndarray] = []  # rows whose `active` changed since the drift
@@ -229,6 +230,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     # ---------------------------------------------------------------- market day
     def market_day(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
+        self._rows_at_open = n
         self.rng.start_day(day)
         # Points change only at purchases and expiry: what is owed this morning is what
         # yesterday's record found.
@@ -250,10 +252,17 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             self.toggled.append(back)
             self._catch_up(back, day - 1 - left[back])
         self._drift(n)
-        financial, visit_multiplier = self.policy.customer_effects(pop)
-        self._switching = np.asarray(
+        # The programme's effects for today's customers alone (the whole columns when
+        # most are active): a departed customer's are never read.
+        rows = slice(0, n) if self.dense else act
+        financial, visit_multiplier = self.policy.customer_effects(pop, rows)
+        switching = np.asarray(
             np.float32(self.beh.procedural_switching_cost) + financial, dtype=np.float32
         )
+        if not self.dense:  # back to one value per row, as the rest of the day reads them
+            switching = _on_rows(switching, act, n)
+            visit_multiplier = _on_rows(visit_multiplier, act, n)
+        self._switching = switching
         shoppers, occasions = self._shoppers(day, visit_multiplier)
         buyers, rates, rivals, bought, rival_tickets = self._choose(day, shoppers, occasions, n)
         self._purchase(day, buyers, bought, rates)
@@ -370,7 +379,14 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
         # Kept for tomorrow's market: who is active changes overnight only by a win-back.
-        act = self.live = pop.active[:n].nonzero()[0]
+        if self.policy.kind == "win_back":
+            act = pop.active[:n].nonzero()[0]
+        else:  # this morning's customers less today's leavers, and today's newcomers:
+            # a pass over the active rows, not over every row that ever existed
+            morning, opened = self.act, self._rows_at_open
+            joined = opened + np.flatnonzero(pop.active[opened:n])
+            act = np.concatenate((morning[pop.active[morning]], joined))
+        self.live = act
         count = len(act)
         t = self.today
         t["customers"] = count
@@ -427,6 +443,16 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             customers=customers,
             initial_customers=self.sc.customers.initial,
         )
+
+
+def _on_rows(values: Any, rows: np.ndarray, n: int) -> Any:
+    """``values`` of ``rows`` spread over ``n`` rows (zero on the others); a scalar, which
+    stands for everyone, as it is."""
+    if np.ndim(values) == 0:
+        return values
+    spread = np.zeros(n, np.asarray(values).dtype)
+    spread[rows] = values
+    return spread
 
 
 def simulate(

@@ -84,6 +84,9 @@ class TiersDiscount(DiscountBase):
             self._update_tier(pop, slice(0, n))
         return 0.0
 
-    def customer_effects(self, pop: Population) -> tuple[np.ndarray, float]:
-        share = pop.tier[: pop.size].astype(np.float32) / len(self.tiers)
+    def customer_effects(
+        self, pop: Population, rows: slice | np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
+        tier = pop.tier[slice(0, pop.size) if rows is None else rows]
+        share = tier.astype(np.float32) / len(self.tiers)
         return self.status_switching_cost * share, 1.0
