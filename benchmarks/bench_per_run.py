@@ -11,6 +11,14 @@ default on one core, extrapolated: labelled so).
     python benchmarks/bench_per_run.py                       # café, 2 replications, median of 3
     python benchmarks/bench_per_run.py --reps 1 --repeat 1
     python benchmarks/bench_per_run.py --profile 30          # cProfile one base replication
+    python benchmarks/bench_per_run.py --as-one-population   # and the stepped-together bound
+
+``--as-one-population`` also runs each variant once as one population of all its
+replications' customers (``replications x`` the initial customers, prospects, fixed
+costs, cash and follow-up budget): the array work of a design that steps a variant's
+replications together, each customer row its replication's, with the per-call overhead
+paid once a day for all of them. It is that design's cost, measured, not its numbers: the
+one population is not the replications' results.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import pstats
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -38,6 +47,11 @@ def main() -> None:
         "--profile", type=int, default=0, help="profile one replication; print N rows"
     )
     parser.add_argument("--variant", default="base", help="the variant --profile runs")
+    parser.add_argument(
+        "--as-one-population",
+        action="store_true",
+        help="also time each variant as one population of all its replications' customers",
+    )
     args = parser.parse_args()
 
     from loyaltysim.model.simulation import simulate
@@ -82,6 +96,48 @@ def main() -> None:
         f"whole default ({reps} replications x {len(arms)} variants), extrapolated: "
         f"{total * reps:.1f} s CPU"
     )
+    if args.as_one_population:
+        together = 0.0
+        for name, sc in arms:
+            big = one_population(sc, reps)
+            start = time.process_time()
+            simulate(big, 0, seed, name)
+            spent = time.process_time() - start
+            together += spent
+            print(f"{name:40s} {spent:7.3f} s CPU as one population of {reps} replications")
+        print(
+            f"{'all variants':40s} {together:7.3f} s CPU stepped together, against "
+            f"{total * reps:.1f} s one replication at a time ({total * reps / together:.1f}x)"
+        )
+
+
+def one_population(scenario: Any, copies: int) -> Any:
+    """``scenario`` with ``copies`` times its customers and everything that scales with
+    them (prospects, fixed costs, cash, the follow-up budget): one business as large as
+    ``copies`` replications side by side."""
+    biz = scenario.business
+    update = {
+        "customers": scenario.customers.model_copy(
+            update={"initial": scenario.customers.initial * copies}
+        ),
+        "business": biz.model_copy(
+            update={
+                name: getattr(biz, name) * copies
+                for name in (
+                    "prospects_per_month",
+                    "fixed_costs_per_month",
+                    "starting_cash",
+                    "cash_floor",
+                )
+            }
+        ),
+    }
+    budget = getattr(scenario.followup, "monthly_budget", None)
+    if budget is not None:
+        update["followup"] = scenario.followup.model_copy(
+            update={"monthly_budget": budget * copies}
+        )
+    return scenario.model_copy(update=update)
 
 
 if __name__ == "__main__":
