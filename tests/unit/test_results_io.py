@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -202,24 +203,34 @@ def test_completion_order_does_not_change_files(tmp_path: Path) -> None:
         folder.add_results([flat[0]])
 
 
+@pytest.mark.parametrize(
+    ("table", "stop"),
+    [
+        ("timeseries.csv", KeyboardInterrupt()),
+        ("timeseries.csv", OSError(errno.ENOSPC, "No space left on device")),
+        # The time series of the third replication is then whole on disk, but not
+        # journalled: it must not count.
+        ("defections.csv", OSError(errno.ENOSPC, "No space left on device")),
+    ],
+)
 def test_interrupt_mid_append_keeps_complete_replications(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, stop: BaseException
 ) -> None:
     folder, _ = _start(tmp_path)
     folder.add_results([make_result("base", 0, DAYS), make_result("base", 1, DAYS)])
 
-    real = rio._FORMATTERS["timeseries.csv"]
+    real = rio._FORMATTERS[table]
 
     def torn(r: RunResult, scenario: Scenario) -> Iterator[bytes]:
-        # The time series gets half its bytes, then Ctrl-C arrives.
+        # The table gets half its bytes, then Ctrl-C (or a full disk) arrives.
         data = b"".join(real(r, scenario))
         yield data[: len(data) // 2]
-        raise KeyboardInterrupt
+        raise stop
 
-    monkeypatch.setitem(rio._FORMATTERS, "timeseries.csv", torn)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setitem(rio._FORMATTERS, table, torn)
+    with pytest.raises(type(stop)):
         folder.add_results([make_result("base", 2, DAYS)])
-    monkeypatch.setitem(rio._FORMATTERS, "timeseries.csv", real)
+    monkeypatch.setitem(rio._FORMATTERS, table, real)
     folder.finish(None, "interrupted")
 
     m = read_manifest(folder.path)
@@ -231,6 +242,7 @@ def test_interrupt_mid_append_keeps_complete_replications(
     with open(folder.path / "timeseries.csv", newline="") as f:
         assert sum(1 for _ in f) == 1 + 2 * DAYS
     assert (folder.path / "timeseries.csv").read_bytes().endswith(b"\n")
+    assert set(read_defections(folder.path)["replication"].tolist()) == {0, 1}
 
 
 def test_a_table_written_in_slices_has_the_bytes_of_one_piece(
