@@ -172,7 +172,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         The events still queued at the horizon hold bound methods of this object and the
         environment holds the queue: a reference cycle that only the cyclic collector
         frees, so without this the population (most of a large run's memory) outlived the
-        run while its tables were formatted (1M customers: 120 MiB more at the peak).
+        run while its tables were formatted, the peak of a million-customer run.
         """
         vars(self).clear()
 
