@@ -326,8 +326,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             self._factors, self.toggled = {}, []
             return self._factors
         active = self.pop.active[:n]
-        cached = self._factors
-        if not cached or len(next(iter(cached.values()))) < n:
+        if not self._factors or self._factor_block.shape[1] < n:
             rates = sorted(
                 {
                     (self.memory_decay, 1.0),
@@ -342,7 +341,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             del self._factor_block
             self._factor_block = np.zeros((len(rates), self.pop.capacity), np.float32)
             self._factor_values = np.array(rates, np.float32).T[:, :, None]  # value, departed
-            self._factors = cached = dict(zip(rates, self._factor_block, strict=True))
+            self._factors = dict(zip(rates, self._factor_block, strict=True))
             self._factor_rows = 0
         value, departed = self._factor_values
         block = self._factor_block
@@ -354,7 +353,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
             rows = np.concatenate(self.toggled) if len(self.toggled) > 1 else self.toggled[0]
             block[:, rows] = np.where(active[rows], value, departed)
         self.toggled, self._factor_rows = [], n
-        return cached
+        return self._factors
 
     def _catch_up(self, idx: np.ndarray, days: np.ndarray) -> None:
         """The drift a customer won back missed while away (``days`` days), at once."""
@@ -446,11 +445,12 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
 
 
 def _on_rows(values: Any, rows: np.ndarray, n: int) -> Any:
-    """``values`` of ``rows`` spread over ``n`` rows (zero on the others); a scalar, which
-    stands for everyone, as it is."""
+    """``values`` of ``rows`` spread over ``n`` rows; a scalar, which stands for everyone,
+    as it is. The other rows are NaN: a read of a departed customer's value, which the
+    day never makes, would show in the numbers instead of passing as a plausible 0."""
     if np.ndim(values) == 0:
         return values
-    spread = np.zeros(n, np.asarray(values).dtype)
+    spread = np.full(n, np.nan, np.asarray(values).dtype)
     spread[rows] = values
     return spread
 

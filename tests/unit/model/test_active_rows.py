@@ -30,7 +30,15 @@ def _run(monkeypatch: pytest.MonkeyPatch, share: float, extra: list[str]) -> dic
 
 @pytest.mark.parametrize(
     "extra",
-    [[], ["discount.kind='win_back'", "discount.after_days=20"], ["discount.kind='flat'"]],
+    [
+        [],
+        ["discount.kind='win_back'", "discount.after_days=20"],
+        ["discount.kind='flat'"],
+        # programmes with effects per customer (switching cost, visit rate): computed for
+        # the active rows alone on gathered days
+        ["discount.kind='points'", "discount.reward_points=30", "discount.expiry_days=30"],
+        ["discount.kind='tiers'"],
+    ],
 )
 def test_whole_columns_and_gathered_rows_give_the_same_numbers(
     monkeypatch: pytest.MonkeyPatch, extra: list[str]
@@ -65,3 +73,31 @@ def test_a_departed_customers_state_stays_as_it_was_when_they_left() -> None:
     assert len(who) > 100
     np.testing.assert_array_equal(sim.pop.attachment[who], result.defections["attachment"])
     assert not sim.pop.active[who].any()
+
+
+class _CheckedRecord(simulation.Simulation):
+    """Checks, every evening, the active rows the record keeps for tomorrow against a
+    pass over every row."""
+
+    def _record(self, day: int) -> None:
+        super()._record(day)
+        assert self.live is not None
+        np.testing.assert_array_equal(self.live, np.flatnonzero(self.pop.active[: self.pop.size]))
+        self.checked = getattr(self, "checked", 0) + 1
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["discount.kind='win_back'", "discount.after_days=20"]], ids=["base", "win_back"]
+)
+def test_the_days_active_rows_are_this_mornings_less_leavers_plus_newcomers(
+    extra: list[str],
+) -> None:
+    # The record updates the morning's active rows by the day's leavers and newcomers
+    # instead of a pass over every row: it must find exactly the rows a pass would, on
+    # days with many leavers, newcomers and (win-back) returners.
+    more = ["behaviour.other_hazard=3", "business.starting_cash=10000000"]  # no ruin
+    scenario = load_scenario(CAFE, [*SHORT, *more, *extra])
+    sim = _CheckedRecord(scenario, 0, 11)
+    result = sim.run()
+    assert sim.checked == scenario.scenario.horizon_days
+    assert result.daily["churned"].sum() > 100 and result.daily["acquired"].sum() > 50
