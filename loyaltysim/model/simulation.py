@@ -235,7 +235,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
         # Points change only at purchases and expiry: what is owed this morning is what
         # yesterday's record found.
         owed = self.daily["points_liability"][day - 1] if day else self.policy.liability(pop)
-        returning = self.policy.kind == "win_back"
+        returning = self.policy.brings_back
         if returning:  # customers it brings back pick up the drift of their days away
             was_active, left = pop.active[:n].copy(), pop.left[:n].copy()
         self.spend("offer_cost", self.policy.start_of_day(day, pop, self.rng["policy"]))
@@ -378,7 +378,7 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
         # Kept for tomorrow's market: who is active changes overnight only by a win-back.
-        if self.policy.kind == "win_back":
+        if self.policy.brings_back:
             act = pop.active[:n].nonzero()[0]
         else:  # this morning's customers less today's leavers, and today's newcomers:
             # a pass over the active rows, not over every row that ever existed

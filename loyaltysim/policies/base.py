@@ -27,6 +27,9 @@ class DiscountBase(Frozen):
     # True when the programme's discounts are one-off rewards (a points card), not a
     # standing price: they set no expectation and are not missed once spent.
     one_off_rewards: ClassVar[bool] = False
+    # True when the programme brings departed customers back (sets ``active`` again, in
+    # ``start_of_day``): the only change to who is active besides leavers and newcomers.
+    brings_back: ClassVar[bool] = False
 
     def headline_rate(self) -> float:
         """The discount a discounted sale carries, as a fraction of list price: what the

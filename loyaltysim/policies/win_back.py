@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -26,6 +26,7 @@ class WinBackOffer(DiscountBase):
     discount."""
 
     kind: Literal["win_back"] = "win_back"
+    brings_back: ClassVar[bool] = True
     rate: float = Field(0.20, ge=0.0, le=1.0, description="offer discount, fraction")
     after_days: int = Field(
         30, ge=1, le=3650, description="an offer goes to a customer unseen for this many days"
