@@ -377,7 +377,8 @@ class Simulation(MarketMixin, ServiceMixin, ContactMixin, DefectionMixin, RivalM
     # ------------------------------------------------------------------ records
     def _record(self, day: int) -> None:
         pop, n = self.pop, self.pop.size
-        # Kept for tomorrow's market: who is active changes overnight only by a win-back.
+        # Kept for tomorrow's market: who is active changes overnight only by a programme
+        # that brings customers back.
         if self.policy.brings_back:
             act = pop.active[:n].nonzero()[0]
         else:  # this morning's customers less today's leavers, and today's newcomers:

@@ -234,7 +234,9 @@ def _block_rows(
             return
         block = block_columns(table, r, scenario)
         fields = columns[2:]
-        integral = {c: c not in TEXT_COLUMNS and _integral(block[c]) for c in fields}
+        # Text and optional-integer columns have formats of their own.
+        plain = TEXT_COLUMNS | OPTIONAL_INT_COLUMNS
+        integral = {c: c not in plain and _integral(block[c]) for c in fields}
         prefix = f"{csv_field(r.variant)},{r.replication}"
         n = len(block[fields[0]]) if fields else 0
         for start in range(0, n, ROWS_AT_A_TIME):

@@ -59,12 +59,12 @@ class DiscountBase(Frozen):
         return 0.0
 
     def customer_effects(
-        self, pop: Population, rows: slice | np.ndarray | None = None
+        self, pop: Population, rows: slice | np.ndarray
     ) -> tuple[np.ndarray | float, np.ndarray | float]:
-        """Per customer of ``rows`` (every row when None), as of this morning: the
-        financial switching cost the programme creates (points, status; in utility units)
-        and the multiplier on the visit rate (the goal gradient of a points card). A
-        float stands for the same value for everyone."""
+        """Per customer of ``rows`` (today's, or ``slice(0, pop.size)`` for every row), as
+        of this morning: the financial switching cost the programme creates (points,
+        status; in utility units) and the multiplier on the visit rate (the goal gradient
+        of a points card). A float stands for the same value for everyone."""
         return 0.0, 1.0
 
     def liability(self, pop: Population) -> float:

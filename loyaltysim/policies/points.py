@@ -85,9 +85,9 @@ class PointsProgram(DiscountBase):
         return 0.0
 
     def customer_effects(
-        self, pop: Population, rows: slice | np.ndarray | None = None
+        self, pop: Population, rows: slice | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        progress = self._progress(pop, slice(0, pop.size) if rows is None else rows)
+        progress = self._progress(pop, rows)
         # 1 + g p^2, in place (every row, every morning: no more temporaries than needed).
         multiplier = np.square(progress)
         multiplier *= self.goal_gradient

@@ -85,8 +85,7 @@ class TiersDiscount(DiscountBase):
         return 0.0
 
     def customer_effects(
-        self, pop: Population, rows: slice | np.ndarray | None = None
+        self, pop: Population, rows: slice | np.ndarray
     ) -> tuple[np.ndarray, float]:
-        tier = pop.tier[slice(0, pop.size) if rows is None else rows]
-        share = tier.astype(np.float32) / len(self.tiers)
+        share = pop.tier[rows].astype(np.float32) / len(self.tiers)
         return self.status_switching_cost * share, 1.0

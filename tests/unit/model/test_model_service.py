@@ -105,7 +105,7 @@ def morning(sim: Simulation) -> None:
     """What the market day sets up before anyone shops (today's switching costs), for
     tests that call the day's steps one by one."""
     n = sim.pop.size
-    financial, _ = sim.policy.customer_effects(sim.pop)
+    financial, _ = sim.policy.customer_effects(sim.pop, slice(0, sim.pop.size))
     sim._switching = sim.beh.procedural_switching_cost + np.broadcast_to(financial, (n,))
 
 

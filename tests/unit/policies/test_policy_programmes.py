@@ -166,7 +166,7 @@ def test_tier_status_raises_switching_cost() -> None:
     pop.period_visits[:4] = [0, 5, 19, 25]
     policy._update_tier(pop, slice(0, 4))
     np.testing.assert_array_equal(pop.tier[:4], [0, 1, 1, 2])
-    switching, multiplier = policy.customer_effects(pop)
+    switching, multiplier = policy.customer_effects(pop, slice(0, pop.size))
     np.testing.assert_allclose(switching, [0, 0.3, 0.3, 0.6])
     assert np.all(np.asarray(multiplier) == 1.0)
     np.testing.assert_allclose(
@@ -198,7 +198,7 @@ def test_points_goal_gradient_and_balance_switching_cost() -> None:
     policy = PointsProgram(reward_points=100, goal_gradient=0.5, balance_switching_cost=0.4)
     pop = population(4)
     pop.points[:4] = [0, 50, 90, 150]
-    switching, multiplier = policy.customer_effects(pop)
+    switching, multiplier = policy.customer_effects(pop, slice(0, pop.size))
     assert np.all(np.diff(multiplier) >= 0) and multiplier[0] == 1.0
     assert multiplier[2] > multiplier[1] > multiplier[0]
     assert multiplier[3] == pytest.approx(1.5)
